@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { startApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { openEmbeddedDatabase } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { seedDemo } from '../src/db/seed.ts';
+import { createLogger } from '../src/log.ts';
+import { localAsk } from '../src/bots/local/session.ts';
+import { bullConnection } from '../src/jobs/queues.ts';
+import { summarise } from './stats.ts';
+
+/**
+ * One local-chat turn end to end (persist → queue → agent → tool → persist →
+ * delivery → seen by the waiting client) on the embedded database, against
+ * a baseline measured in the same run: one trivial BullMQ job added, processed
+ * and its completion observed (the queue hops alone).
+ */
+export async function benchTurnLatency(opts: { turns: number; redisUrl: string | undefined }): Promise<Record<string, unknown>> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'closer-bench-'));
+  const prefix = `closer-bench-${randomUUID().slice(0, 8)}`;
+  const config = loadConfig({ CLOSER_HOME: home, REDIS_PREFIX: prefix, TURN_DEBOUNCE_MS: '0', DEMO_SEED: 'off', LOG_LEVEL: 'warn', REDIS_URL: opts.redisUrl });
+  const db = await openEmbeddedDatabase('memory://');
+  await migrate(db);
+  await seedDemo(db, {});
+  const app = await startApp({ config, log: createLogger('warn'), http: false, workers: true, db });
+  try {
+    const connection = bullConnection(app.redis.options);
+    const q = new Queue('baseline', { connection, prefix });
+    const events = new QueueEvents('baseline', { connection, prefix });
+    const w = new Worker('baseline', async () => 'ok', { connection, prefix });
+    await events.waitUntilReady();
+    const base: number[] = [];
+    for (let i = 0; i < opts.turns; i++) {
+      const t0 = performance.now();
+      const job = await q.add('noop', {});
+      await job.waitUntilFinished(events);
+      base.push(performance.now() - t0);
+    }
+    await Promise.all([w.close(), events.close(), q.close()]);
+
+    const texts = ['ข้อมูล นก', 'tell me about Somjai', 'help', 'who is Nok?'];
+    for (let i = 0; i < 5; i++) await localAsk(app.local, { tenant: 'demo-clinic', as: 'rep', text: 'help' }, 30_000); // warm-up
+    const turns: number[] = [];
+    for (let i = 0; i < opts.turns; i++) {
+      const t0 = performance.now();
+      await localAsk(app.local, { tenant: 'demo-clinic', as: 'rep', text: texts[i % texts.length]! }, 30_000);
+      turns.push(performance.now() - t0);
+    }
+    const t = summarise(turns);
+    const b = summarise(base);
+    return {
+      name: 'local_turn_latency_ms',
+      database: 'embedded',
+      redis: app.redis.description,
+      turn: t,
+      baseline_bullmq_job_roundtrip: b,
+      ratio_p50: Math.round((t.p50 / b.p50) * 100) / 100,
+    };
+  } finally {
+    await app.stop();
+    await db.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}

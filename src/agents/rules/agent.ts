@@ -1,0 +1,83 @@
+import type { Database } from '../../db/database.ts';
+import { ButtonPayloadSchema, outbound, type OutboundMessage } from '../../core/messages/types.ts';
+import { invokeTool } from '../../tools/run.ts';
+import { AmbiguousLeadError } from '../../core/leads/resolve.ts';
+import { detectLocale, normaliseLocale, translator, type Translate } from '../i18n.ts';
+import type { Agent, TurnInput, TurnOutput } from '../types.ts';
+import { matchIntent } from './patterns.ts';
+
+/**
+ * The agent that needs no LLM: button payloads name a tool directly, slash
+ * commands and multilingual phrase patterns pick a tool and its arguments,
+ * and replies come from templates. Anything it does not understand gets a
+ * short localised help, never silence.
+ */
+export class RulesAgent implements Agent {
+  constructor(private readonly db: Database) {}
+
+  async run(input: TurnInput): Promise<TurnOutput> {
+    const { tenant, actor } = input;
+    const text = input.messages.map((m) => m.text ?? '').filter(Boolean).join('\n');
+    const lastPayload = [...input.messages].reverse().find((m) => m.payload)?.payload;
+    const written = detectLocale(text);
+    // Answer in the language the person wrote in when the tenant speaks it; otherwise in theirs.
+    const locale = normaliseLocale(written && (tenant.locales.includes(written) || written === 'en') ? written : actor.locale);
+    const t = translator(locale);
+    const base = { mode: 'rules' as const, locale };
+
+    let call: { name: string; args: Record<string, unknown> } | undefined;
+    const payload = lastPayload ? ButtonPayloadSchema.safeParse(lastPayload) : undefined;
+    if (payload?.success) {
+      call = { name: payload.data.action, args: payload.data.args };
+    } else {
+      // A burst is answered as one turn; its last line carries the request.
+      const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
+      const match = matchIntent(lastLine);
+      if (!match || match.intent === 'help' || match.intent === 'greeting') {
+        return { ...base, replies: [this.help(input, t, match === undefined)], toolCalls: [] };
+      }
+      call = { name: match.intent, args: match.args };
+    }
+
+    const outcome = await invokeTool(this.db, tenant, actor, call.name, call.args, {
+      now: input.now,
+      conversationId: input.conversation.id,
+      focusLeadId: input.conversation.focus_lead_id,
+    });
+    const toolCalls = [{ name: call.name, args: outcome.args }];
+    if (!outcome.ok && outcome.error instanceof AmbiguousLeadError) {
+      // Same tool, same arguments, with the chosen lead: one press finishes the request.
+      const { lead: _lead, ...rest } = (outcome.args ?? {}) as Record<string, unknown>;
+      const args = Object.fromEntries(Object.entries(rest).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      return {
+        ...base,
+        toolCalls,
+        replies: [
+          outbound([
+            { type: 'text', text: t('lookup.choose', { query: outcome.error.reference }) },
+            {
+              type: 'buttons',
+              buttons: outcome.error.candidates.map((c) => ({ label: c.displayName.slice(0, 80), payload: { action: call.name, args: { ...args, lead_id: c.id } }, style: 'default' as const })),
+            },
+          ]),
+        ],
+      };
+    }
+    if (!outcome.ok) {
+      const key = outcome.error.code === 'POLICY' ? 'errors.refused' : 'errors.bad_input';
+      return { ...base, replies: [outbound([{ type: 'text', text: t(key, { reason: outcome.error.message }) }])], toolCalls };
+    }
+    const reply = outcome.tool.present(outcome.result, { tenant, actor, locale, t, now: input.now });
+    return { ...base, replies: [reply], toolCalls, focusLeadId: outcome.result.focusLeadId };
+  }
+
+  private help(input: TurnInput, t: Translate, unknown: boolean): OutboundMessage {
+    const staff = input.actor.role !== 'customer';
+    const vars = { name: input.actor.name, tenant: input.tenant.name };
+    const lines = unknown
+      ? [t(staff ? 'unknown.staff' : 'unknown.customer', vars)]
+      : [t(staff ? 'help.staff' : 'help.customer', vars), t(staff ? 'help.staff_capabilities' : 'help.customer_capabilities')];
+    if (staff) lines.push(t('help.not_yet'));
+    return outbound([{ type: 'text', text: lines.join('\n\n') }]);
+  }
+}

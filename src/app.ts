@@ -1,0 +1,145 @@
+import path from 'node:path';
+import type { Worker } from 'bullmq';
+import type { Config } from './config.ts';
+import { openEmbeddedDatabase, openServerDatabase, type Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { withSystem } from './db/tenant.ts';
+import { acquireLock } from './lock.ts';
+import type { Logger } from './log.ts';
+import { startRedis, type RedisHandle } from './redis.ts';
+import { resolveSecretKey, SecretBox } from './core/secrets.ts';
+import type { Channel } from './core/messages/types.ts';
+import type { ChannelAdapter } from './bots/types.ts';
+import { LocalAdapter } from './bots/local/adapter.ts';
+import type { LocalDeps } from './bots/local/session.ts';
+import { RulesAgent } from './agents/rules/agent.ts';
+import type { Agent } from './agents/types.ts';
+import { EventBus } from './jobs/bus.ts';
+import { createQueues, type Queues } from './jobs/queues.ts';
+import { startTurnWorker } from './jobs/turns.ts';
+import { startDeliveryWorker } from './jobs/delivery.ts';
+import { startReconciler } from './jobs/reconcile.ts';
+import { startHttpServer, type HttpServer } from './server.ts';
+
+/**
+ * The composition root: every long-lived dependency is built here and passed
+ * down, so tests can swap the outside world (a database, Redis, an LLM) and
+ * nothing else.
+ */
+export interface App {
+  config: Config;
+  log: Logger;
+  db: Database;
+  redis: RedisHandle;
+  queues: Queues;
+  bus: EventBus;
+  adapters: Map<Channel, ChannelAdapter>;
+  agent: Agent;
+  secrets: SecretBox;
+  local: LocalDeps;
+  http?: HttpServer | undefined;
+  /** The token `closer ask` uses to reach this process's local API. */
+  localToken: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  /** Serve HTTP (webhooks, local web chat, health). */
+  http: boolean;
+  /** Run the queue workers in this process. */
+  workers: boolean;
+  /** Seed the demo tenants when the database has no tenants (default: config.demoSeed). */
+  seed?: boolean | undefined;
+  /** Use this database instead of opening one (tests); it is not closed by stop(). */
+  db?: Database | undefined;
+  /** Use this Redis instead of connecting (tests); it is not stopped by stop(). */
+  redis?: RedisHandle | undefined;
+  /** Replace the agent (tests script an LLM agent this way). */
+  agent?: Agent | undefined;
+}
+
+export async function startApp(opts: StartOptions): Promise<App> {
+  const { config, log } = opts;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    const embedded = !opts.db && !config.databaseUrl;
+    let lock: ReturnType<typeof acquireLock> | undefined;
+    if (embedded) {
+      lock = acquireLock(config.home);
+      cleanups.push(() => lock?.release());
+    }
+    const secrets = new SecretBox(resolveSecretKey({ keyHex: config.secretKeyHex, home: config.home, embedded: !config.databaseUrl }));
+
+    let db = opts.db;
+    if (!db) {
+      const t0 = Date.now();
+      db = config.databaseUrl ? await openServerDatabase(config.databaseUrl, log) : await openEmbeddedDatabase(path.join(config.home, 'pgdata'));
+      const opened = db;
+      cleanups.push(() => opened.close());
+      log.info({ kind: db.kind, ms: Date.now() - t0 }, 'database open');
+    }
+    const migrated = await migrate(db);
+    if (migrated.applied.length) log.info({ applied: migrated.applied }, 'migrations applied');
+
+    if (opts.seed ?? config.demoSeed) {
+      const count = await withSystem(db, async (sql) => (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM tenants')).rows[0]!.n);
+      if (count === 0) {
+        const { seedDemo } = await import('./db/seed.ts');
+        const t0 = Date.now();
+        await seedDemo(db, {});
+        log.info({ ms: Date.now() - t0 }, 'demo tenants seeded (demo-clinic, demo-realty)');
+      }
+    }
+
+    let redis = opts.redis;
+    if (!redis) {
+      redis = await startRedis({ url: config.redisUrl, home: config.home, log });
+      const started = redis;
+      cleanups.push(() => started.stop());
+    }
+    const queues = createQueues(redis.options, config.redisPrefix);
+    cleanups.push(() => queues.close());
+    const bus = new EventBus(redis.options, config.redisPrefix);
+    cleanups.push(() => bus.close());
+
+    const adapters = new Map<Channel, ChannelAdapter>([['local', new LocalAdapter()]]);
+    const agent = opts.agent ?? new RulesAgent(db);
+    const local: LocalDeps = { db, queues, bus, turnDebounceMs: config.turnDebounceMs };
+
+    if (opts.workers) {
+      const workers: Worker[] = [
+        startTurnWorker({ db, log, bus, queues, agent, turnTimeoutMs: config.turnTimeoutMs }, redis.options, config.redisPrefix),
+        startDeliveryWorker({ db, log, bus, adapters }, redis.options, config.redisPrefix),
+      ];
+      const stopReconciler = startReconciler(db, queues, log);
+      // Registered after the queues, so they stop first: in-flight jobs finish before connections close.
+      cleanups.push(async () => {
+        stopReconciler();
+        await Promise.all(workers.map((w) => w.close()));
+      });
+    }
+
+    const app: App = { config, log, db, redis, queues, bus, adapters, agent, secrets, local, localToken: lock?.token, stop };
+    if (opts.http) {
+      app.http = await startHttpServer(app);
+      const server = app.http;
+      cleanups.push(() => server.close());
+      lock?.setUrl(server.url);
+    }
+    return app;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

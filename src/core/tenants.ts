@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Sql } from '../db/database.ts';
+import { NotFoundError } from '../errors.ts';
+
+export const TenantSettingsSchema = z
+  .object({
+    sla_response_minutes: z.number().int().positive().default(60),
+    grade_thresholds: z.object({ A: z.number(), B: z.number(), C: z.number() }).default({ A: 80, B: 60, C: 40 }),
+    business_hours: z
+      .object({ start: z.string(), end: z.string(), days: z.array(z.union([z.string(), z.number()])).optional() })
+      .default({ start: '09:00', end: '18:00' }),
+    quiet_hours: z.object({ start: z.string(), end: z.string() }).default({ start: '21:00', end: '09:00' }),
+    alert_cooldown_minutes: z.number().int().positive().default(15),
+  })
+  .loose();
+export type TenantSettings = z.infer<typeof TenantSettingsSchema>;
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  vertical: 'clinic' | 'realty' | 'generic';
+  defaultLocale: string;
+  locales: string[];
+  currency: string;
+  timezone: string;
+  settings: TenantSettings;
+}
+
+interface TenantRow {
+  id: string;
+  slug: string;
+  name: string;
+  vertical: Tenant['vertical'];
+  default_locale: string;
+  locales: string[];
+  currency: string;
+  timezone: string;
+  settings: unknown;
+}
+
+function toTenant(r: TenantRow): Tenant {
+  return {
+    id: r.id,
+    slug: r.slug,
+    name: r.name,
+    vertical: r.vertical,
+    defaultLocale: r.default_locale,
+    locales: r.locales,
+    currency: r.currency.trim(),
+    timezone: r.timezone,
+    // A bad settings blob must not take a tenant down: fall back to defaults field by field.
+    settings: TenantSettingsSchema.catch(TenantSettingsSchema.parse({})).parse(r.settings ?? {}),
+  };
+}
+
+const COLUMNS = 'id, slug, name, vertical, default_locale, locales, currency, timezone, settings';
+
+export async function listTenants(sql: Sql): Promise<Tenant[]> {
+  const { rows } = await sql.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants ORDER BY slug`);
+  return rows.map(toTenant);
+}
+
+export async function getTenantBySlug(sql: Sql, slug: string): Promise<Tenant> {
+  const { rows } = await sql.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants WHERE slug = $1`, [slug]);
+  const row = rows[0];
+  if (!row) {
+    const known = (await sql.query<{ slug: string }>('SELECT slug FROM tenants ORDER BY slug')).rows.map((r) => r.slug);
+    throw new NotFoundError(
+      `No tenant with slug "${slug}". Known tenants: ${known.length ? known.join(', ') : 'none (run `npx closer seed --demo`)'}.`,
+    );
+  }
+  return toTenant(row);
+}
+
+export async function getTenantById(sql: Sql, id: string): Promise<Tenant> {
+  const { rows } = await sql.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants WHERE id = $1`, [id]);
+  if (!rows[0]) throw new NotFoundError(`No tenant with id ${id}.`);
+  return toTenant(rows[0]);
+}

@@ -1,0 +1,42 @@
+import type pg from 'pg';
+import type { Database, Sql } from './database.ts';
+
+/**
+ * Runs `fn` in a transaction under the non-superuser application role with
+ * the tenant set, so row-level security decides what it can see. This is the
+ * only way tenant data is read or written by request-handling code.
+ *
+ * @example
+ *   const leads = await withTenant(db, tenantId, (sql) => sql.query('SELECT * FROM leads'));
+ */
+export async function withTenant<T>(db: Database, tenantId: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  return transaction(db, async (client) => {
+    await client.query('SET LOCAL ROLE closer_app');
+    await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
+    return fn(client);
+  });
+}
+
+/**
+ * Runs `fn` in a transaction as the connecting user, without a tenant: for
+ * work that must cross tenants by design (routing a webhook to its tenant,
+ * the reconciler, migrations, seeding). Keep its uses few and obvious.
+ */
+export async function withSystem<T>(db: Database, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  return transaction(db, fn);
+}
+
+async function transaction<T>(db: Database, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,48 @@
+import type { Database } from '../db/database.ts';
+import { withSystem } from '../db/tenant.ts';
+import type { Logger } from '../log.ts';
+import { enqueueDelivery, enqueueTurn, type Queues } from './queues.ts';
+
+/**
+ * Redis is transport, Postgres is the record: rows still waiting after
+ * `graceMs` get their job re-added. Job ids derive from row ids, so a job
+ * that still exists is not duplicated, and the workers' conditional updates
+ * make a re-run of finished work a no-op.
+ */
+export async function reconcileMessages(db: Database, queues: Queues, graceMs = 30_000): Promise<{ turns: number; deliveries: number }> {
+  const { inbound, outbound } = await withSystem(db, async (sql) => ({
+    inbound: (
+      await sql.query<{ id: string; tenant_id: string; conversation_id: string }>(
+        `SELECT id, tenant_id, conversation_id FROM messages
+         WHERE direction = 'in' AND status IN ('received', 'processing') AND created_at < now() - ($1::int * interval '1 millisecond')
+         ORDER BY created_at LIMIT 1000`,
+        [graceMs],
+      )
+    ).rows,
+    outbound: (
+      await sql.query<{ id: string; tenant_id: string }>(
+        `SELECT id, tenant_id FROM messages
+         WHERE direction = 'out' AND status = 'pending' AND created_at < now() - ($1::int * interval '1 millisecond')
+         ORDER BY created_at LIMIT 1000`,
+        [graceMs],
+      )
+    ).rows,
+  }));
+  for (const m of inbound) await enqueueTurn(queues, { tenantId: m.tenant_id, conversationId: m.conversation_id, messageId: m.id }, 0);
+  for (const m of outbound) await enqueueDelivery(queues, { tenantId: m.tenant_id, messageId: m.id });
+  return { turns: inbound.length, deliveries: outbound.length };
+}
+
+export function startReconciler(db: Database, queues: Queues, log: Logger, everyMs = 30_000): () => void {
+  const tick = () =>
+    reconcileMessages(db, queues).then(
+      (r) => {
+        if (r.turns || r.deliveries) log.info(r, 'reconciler re-queued work that Redis had lost');
+      },
+      (err: Error) => log.warn({ err: err.message }, 'reconciler failed; will try again'),
+    );
+  void tick();
+  const timer = setInterval(tick, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import type { Database } from '../db/database.ts';
+import { withSystem, withTenant } from '../db/tenant.ts';
+import { actorForPerson } from '../core/actors.ts';
+import { acquireTurnLease, claimInbound, getConversation, recordTurn, releaseTurnLease, type TurnOutcome } from '../core/conversations.ts';
+import { outbound } from '../core/messages/types.ts';
+import { getTenantById, type Tenant } from '../core/tenants.ts';
+import { translator } from '../agents/i18n.ts';
+import type { Agent } from '../agents/types.ts';
+import type { Logger } from '../log.ts';
+import type { EventBus } from './bus.ts';
+import { enqueueDelivery, bullConnection, QUEUE_NAMES, type Queues, type TurnJob } from './queues.ts';
+
+export interface TurnDeps {
+  db: Database;
+  log: Logger;
+  bus: EventBus;
+  queues: Queues;
+  agent: Agent;
+  turnTimeoutMs: number;
+  clock?: () => Date;
+}
+
+const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
+
+export type TurnJobResult = 'done' | 'nothing-to-do' | 'busy';
+
+/**
+ * One conversation turn: take the conversation's lease (one turn at a time
+ * per conversation, in order), claim every unhandled inbound message (a burst
+ * becomes one turn), run the agent outside any transaction, then persist the
+ * replies and queue their delivery.
+ */
+export async function runTurnJob(deps: TurnDeps, job: TurnJob): Promise<TurnJobResult> {
+  const owner = `${WORKER_ID}:${job.messageId}`;
+  const leaseMs = deps.turnTimeoutMs * 2 + 5_000;
+  const got = await withTenant(deps.db, job.tenantId, (sql) => acquireTurnLease(sql, job.conversationId, owner, leaseMs));
+  if (!got) return 'busy';
+  try {
+    const tenant = await tenantById(deps.db, job.tenantId);
+    const turnId = randomUUID();
+    const claimed = await withTenant(deps.db, job.tenantId, async (sql) => {
+      const conv = await getConversation(sql, job.conversationId);
+      if (!conv) return undefined;
+      const messages = await claimInbound(sql, conv.id, turnId);
+      if (messages.length === 0) return undefined;
+      const person = conv.staff_user_id ? ({ kind: 'staff', id: conv.staff_user_id } as const) : conv.lead_id ? ({ kind: 'lead', id: conv.lead_id } as const) : undefined;
+      const actor = person ? await actorForPerson(sql, tenant, person) : undefined;
+      return { conv, messages, actor };
+    });
+    if (!claimed) return 'nothing-to-do';
+    const { conv, messages, actor } = claimed;
+    const inboundIds = messages.map((m) => m.id);
+    let outcome: TurnOutcome;
+    if (conv.status === 'handoff' || !actor) {
+      // A human has this conversation (or nobody is behind it): store, do not answer.
+      outcome = { turnId, inboundIds, replies: [], mode: 'rules', toolCalls: [], inboundStatus: 'ignored' };
+    } else {
+      outcome = await runAgent(deps, tenant, { turnId, inboundIds, conv, messages, actor });
+    }
+    const outIds = await withTenant(deps.db, job.tenantId, (sql) => recordTurn(sql, tenant, conv, outcome));
+    for (const id of outIds) await enqueueDelivery(deps.queues, { tenantId: job.tenantId, messageId: id });
+    await deps.bus.publish({ type: 'handled', conversationId: conv.id, messageId: inboundIds[inboundIds.length - 1]! });
+    return 'done';
+  } finally {
+    await withTenant(deps.db, job.tenantId, (sql) => releaseTurnLease(sql, job.conversationId, owner)).catch(() => undefined);
+  }
+}
+
+async function runAgent(
+  deps: TurnDeps,
+  tenant: Tenant,
+  t: { turnId: string; inboundIds: string[]; conv: NonNullable<Awaited<ReturnType<typeof getConversation>>>; messages: Awaited<ReturnType<typeof claimInbound>>; actor: Awaited<ReturnType<typeof actorForPerson>> },
+): Promise<TurnOutcome> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('turn timeout')), deps.turnTimeoutMs);
+  try {
+    const out = await Promise.race([
+      deps.agent.run({ tenant, actor: t.actor, conversation: t.conv, messages: t.messages, now: (deps.clock ?? (() => new Date()))(), signal: controller.signal }),
+      new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error))),
+    ]);
+    return { turnId: t.turnId, inboundIds: t.inboundIds, replies: out.replies, mode: out.mode, toolCalls: out.toolCalls, inboundStatus: 'handled', focusLeadId: out.focusLeadId };
+  } catch (err) {
+    // The person still gets an answer; the failure is recorded on their message for operators.
+    deps.log.error({ conversationId: t.conv.id, err: (err as Error).message }, 'turn failed');
+    const text = translator(t.actor.locale)('errors.failed');
+    return { turnId: t.turnId, inboundIds: t.inboundIds, replies: [outbound([{ type: 'text', text }])], mode: 'rules', toolCalls: [], inboundStatus: 'failed', error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const tenantCache = new Map<string, { tenant: Tenant; at: number }>();
+
+async function tenantById(db: Database, id: string): Promise<Tenant> {
+  const hit = tenantCache.get(id);
+  if (hit && Date.now() - hit.at < 30_000) return hit.tenant;
+  const tenant = await withSystem(db, (sql) => getTenantById(sql, id));
+  tenantCache.set(id, { tenant, at: Date.now() });
+  return tenant;
+}
+
+export function startTurnWorker(deps: TurnDeps, connection: RedisOptions, prefix: string, concurrency = 10): Worker<TurnJob> {
+  const worker = new Worker<TurnJob>(
+    QUEUE_NAMES.turns,
+    async (job: Job<TurnJob>, token?: string) => {
+      const result = await runTurnJob(deps, job.data);
+      if (result === 'busy' && token) {
+        // Another turn of this conversation is running: come back shortly, keeping order.
+        await job.moveToDelayed(Date.now() + 200, token);
+        throw new DelayedError();
+      }
+      return result;
+    },
+    { connection: bullConnection(connection), prefix, concurrency },
+  );
+  worker.on('error', (err) => deps.log.error({ err: err.message }, 'turn worker error'));
+  return worker;
+}

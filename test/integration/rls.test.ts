@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
+import { withSystem, withTenant } from '../../src/db/tenant.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+
+/**
+ * Tenant isolation, proven under the non-superuser app role (a superuser
+ * would bypass RLS and make these tests pass for the wrong reason).
+ */
+let db: Database;
+let a: string;
+let b: string;
+let tables: string[];
+
+beforeAll(async () => {
+  db = await createTestDatabase({ seeded: true });
+  await withSystem(db, async (sql) => {
+    const t = (await sql.query<{ id: string; slug: string }>('SELECT id, slug FROM tenants ORDER BY slug')).rows;
+    a = t.find((x) => x.slug === 'demo-clinic')!.id;
+    b = t.find((x) => x.slug === 'demo-realty')!.id;
+    tables = (
+      await sql.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`,
+      )
+    ).rows.map((r) => r.table_name);
+    // Some tables are empty after the seed; give each tenant a row everywhere so every check has something to leak.
+    for (const tenant of [a, b]) {
+      const lead = (await sql.query<{ id: string }>('SELECT id FROM leads WHERE tenant_id = $1 LIMIT 1', [tenant])).rows[0]!.id;
+      const account = (await sql.query<{ id: string }>(`SELECT id FROM channel_accounts WHERE tenant_id = $1 AND channel = 'local'`, [tenant])).rows[0]!.id;
+      const conv = (
+        await sql.query<{ id: string }>(
+          `INSERT INTO conversations (tenant_id, channel_account_id, channel, external_chat_id, lead_id) VALUES ($1, $2, 'local', 'rls-' || $1, $3) RETURNING id`,
+          [tenant, account, lead],
+        )
+      ).rows[0]!.id;
+      await sql.query(`INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, platform_message_id, author, text, status) VALUES ($1, $2, $3, 'in', 'rls-' || $1, 'customer', 'hi', 'received')`, [tenant, conv, account]);
+      await sql.query(`INSERT INTO followup_executions (tenant_id, lead_id, due_at) VALUES ($1, $2, now())`, [tenant, lead]);
+      await sql.query(`INSERT INTO alerts (tenant_id, kind, lead_id, dedupe_key) VALUES ($1, 'hot_lead', $2, 'rls')`, [tenant, lead]);
+      await sql.query(`INSERT INTO audit_log (tenant_id, actor_type, action) VALUES ($1, 'system', 'rls-test')`, [tenant]);
+      await sql.query(`INSERT INTO llm_usage (tenant_id, provider, model) VALUES ($1, 'fake', 'fake')`, [tenant]);
+    }
+  });
+});
+
+afterAll(async () => {
+  await db.close();
+});
+
+describe('row-level security', () => {
+  it('covers every table that has a tenant_id, and each has rows for both tenants', async () => {
+    expect(tables.length).toBeGreaterThanOrEqual(20);
+    await withSystem(db, async (sql) => {
+      for (const t of tables) {
+        const { rows } = await sql.query<{ n: number }>(`SELECT count(DISTINCT tenant_id)::int AS n FROM ${t}`);
+        expect(rows[0]!.n, `${t} should hold rows of both tenants`).toBe(2);
+        const rls = await sql.query<{ relrowsecurity: boolean }>(`SELECT relrowsecurity FROM pg_class WHERE relname = $1`, [t]);
+        expect(rls.rows[0]!.relrowsecurity, `${t} must have RLS enabled`).toBe(true);
+      }
+    });
+  });
+
+  it('runs tenant work as the non-superuser app role', async () => {
+    await withTenant(db, a, async (sql) => {
+      const { rows } = await sql.query<{ current_user: string; super: boolean }>(
+        `SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS super`,
+      );
+      expect(rows[0]).toEqual({ current_user: 'closer_app', super: false });
+    });
+  });
+
+  it("never returns another tenant's rows, in any table", async () => {
+    for (const t of tables) {
+      await withTenant(db, a, async (sql) => {
+        const other = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t} WHERE tenant_id = $1`, [b]);
+        expect(other.rows[0]!.n, `${t} leaked tenant B rows`).toBe(0);
+        const own = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`);
+        expect(own.rows[0]!.n, `${t} should show tenant A its own rows`).toBeGreaterThan(0);
+      });
+    }
+  });
+
+  it("never updates or deletes another tenant's rows", async () => {
+    for (const t of tables) {
+      await withTenant(db, a, async (sql) => {
+        const upd = await sql.query(`UPDATE ${t} SET tenant_id = tenant_id WHERE tenant_id = $1`, [b]);
+        expect(upd.rowCount, `${t} update reached tenant B`).toBe(0);
+        const del = await sql.query(`DELETE FROM ${t} WHERE tenant_id = $1`, [b]);
+        expect(del.rowCount, `${t} delete reached tenant B`).toBe(0);
+      });
+    }
+    await withSystem(db, async (sql) => {
+      const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM leads WHERE tenant_id = $1', [b]);
+      expect(rows[0]!.n).toBeGreaterThan(0);
+    });
+  });
+
+  it("refuses to write a row into another tenant, or move a row there", async () => {
+    await expect(
+      withTenant(db, a, (sql) => sql.query(`INSERT INTO audit_log (tenant_id, actor_type, action) VALUES ($1, 'system', 'cross')`, [b])),
+    ).rejects.toThrow(/row-level security/);
+    await expect(withTenant(db, a, (sql) => sql.query(`UPDATE leads SET tenant_id = $1`, [b]))).rejects.toThrow(/row-level security/);
+  });
+
+  it('returns nothing when no tenant is set', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL ROLE closer_app');
+      for (const t of [...tables, 'tenants']) {
+        const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`);
+        expect(rows[0]!.n, `${t} visible without a tenant`).toBe(0);
+      }
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+  });
+
+  it('shows a tenant only its own tenants row', async () => {
+    await withTenant(db, b, async (sql) => {
+      const { rows } = await sql.query<{ slug: string }>('SELECT slug FROM tenants');
+      expect(rows.map((r) => r.slug)).toEqual(['demo-realty']);
+    });
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+describe('configuration', () => {
+  it('defaults to embedded mode with the local chat on', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.localChat).toBe(true);
+    expect(c.demoSeed).toBe(true);
+    expect(c.port).toBe(3000);
+    expect(c.home).toBe('/srv/app/.closer');
+  });
+
+  it('turns the local chat and demo seed off with a server database unless asked', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db' });
+    expect(c.localChat).toBe(false);
+    expect(c.demoSeed).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', LOCAL_CHAT: 'on' }).localChat).toBe(true);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: ' ' }).port).toBe(3000);
+  });
+
+  it('names every bad variable with an example', () => {
+    try {
+      loadConfig({ PORT: '99999', REDIS_URL: 'http://x', CLOSER_SECRET_KEY: 'short' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/PORT: .*example: PORT=3000/);
+      expect(msg).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+      expect(msg).toMatch(/CLOSER_SECRET_KEY: must be 64 hex characters/);
+    }
+  });
+});
