@@ -7,7 +7,7 @@ import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openEmbeddedDatabase } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { seedDemo } from '../src/db/seed.ts';
+import { seedDemo } from '../src/db/seed/index.ts';
 import { createLogger } from '../src/log.ts';
 import { localAsk } from '../src/bots/local/session.ts';
 import { bullConnection } from '../src/jobs/queues.ts';

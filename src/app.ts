@@ -81,6 +81,13 @@ export async function startApp(opts: StartOptions): Promise<App> {
     }
     const secrets = new SecretBox(resolveSecretKey({ keyHex: config.secretKeyHex, home: config.home, embedded: !config.databaseUrl }));
 
+    // Redis first: it is the quickest to check, so a wrong REDIS_URL fails before the database work.
+    let redis = opts.redis;
+    if (!redis) {
+      redis = await startRedis({ url: config.redisUrl, home: config.home, log });
+      const started = redis;
+      cleanups.push(() => started.stop());
+    }
     let db = opts.db;
     if (!db) {
       const t0 = Date.now();
@@ -95,19 +102,13 @@ export async function startApp(opts: StartOptions): Promise<App> {
     if (opts.seed ?? config.demoSeed) {
       const count = await withSystem(db, async (sql) => (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM tenants')).rows[0]!.n);
       if (count === 0) {
-        const { seedDemo } = await import('./db/seed.ts');
+        const { seedDemo } = await import('./db/seed/index.ts');
         const t0 = Date.now();
         await seedDemo(db, {});
         log.info({ ms: Date.now() - t0 }, 'demo tenants seeded (demo-clinic, demo-realty)');
       }
     }
 
-    let redis = opts.redis;
-    if (!redis) {
-      redis = await startRedis({ url: config.redisUrl, home: config.home, log });
-      const started = redis;
-      cleanups.push(() => started.stop());
-    }
     const queues = createQueues(redis.options, config.redisPrefix);
     cleanups.push(() => queues.close());
     const bus = new EventBus(redis.options, config.redisPrefix);

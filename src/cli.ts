@@ -4,11 +4,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { describeError } from './errors.ts';
-import { startApp, type App } from './app.ts';
+import type { App } from './app.ts';
 import { readLock } from './lock.ts';
-import { localAsk, type AskResult, type LocalSendInput } from './bots/local/session.ts';
+import type { AskResult, LocalSendInput } from './bots/local/session.ts';
 import { remoteAsk } from './bots/local/client.ts';
 import { partToText } from './core/messages/types.ts';
+
+// The app (BullMQ, PGlite, the HTTP server…) is loaded only by commands that run it, so
+// `closer ask` forwarding to a running process starts fast.
+const loadApp = () => import('./app.ts');
 
 /**
  * The `closer` command: run the product (start / web / worker), manage the
@@ -50,7 +54,7 @@ program
     const t0 = performance.now();
     const cfg = config();
     const log = createLogger(cfg.logLevel);
-    const app = await startApp({ config: cfg, log, http: true, workers: true });
+    const app = await (await loadApp()).startApp({ config: cfg, log, http: true, workers: true });
     const ms = Math.round(performance.now() - t0);
     log.info({ ms, url: app.http?.url, database: app.db.kind, redis: app.redis.description }, 'ready');
     process.stdout.write(
@@ -69,7 +73,7 @@ program
   .action(async () => {
     const cfg = config();
     const log = createLogger(cfg.logLevel);
-    const app = await startApp({ config: cfg, log, http: true, workers: false });
+    const app = await (await loadApp()).startApp({ config: cfg, log, http: true, workers: false });
     log.info({ url: app.http?.url }, 'web ready');
     await runForever(app, log);
   });
@@ -80,7 +84,7 @@ program
   .action(async () => {
     const cfg = config();
     const log = createLogger(cfg.logLevel);
-    const app = await startApp({ config: cfg, log, http: false, workers: true, seed: false });
+    const app = await (await loadApp()).startApp({ config: cfg, log, http: false, workers: true, seed: false });
     log.info('worker ready');
     await runForever(app, log);
   });
@@ -124,7 +128,7 @@ program
     const { openEmbeddedDatabase, openServerDatabase } = await import('./db/database.ts');
     const { migrate } = await import('./db/migrate.ts');
     const { acquireLock } = await import('./lock.ts');
-    const { seedDemo } = await import('./db/seed.ts');
+    const { seedDemo } = await import('./db/seed/index.ts');
     const log = quietLogger(cfg);
     const lock = cfg.databaseUrl ? undefined : acquireLock(cfg.home);
     const db = cfg.databaseUrl ? await openServerDatabase(cfg.databaseUrl, log) : await openEmbeddedDatabase(`${cfg.home}/pgdata`);
@@ -149,6 +153,7 @@ async function withTurnRunner<T>(fn: (ask: (input: LocalSendInput) => Promise<As
   if (holder && holder.pid !== process.pid) return fn((input) => remoteAsk(holder, input, timeout));
   const log = quietLogger(cfg);
   // A single command has no burst to wait for: answer at once.
+  const [{ startApp }, { localAsk }] = await Promise.all([loadApp(), import('./bots/local/session.ts')]);
   const app = await startApp({ config: { ...cfg, turnDebounceMs: 0 }, log, http: false, workers: true });
   try {
     return await fn((input) => localAsk(app.local, input, timeout));
@@ -258,6 +263,12 @@ program
       rl.close();
     });
   });
+
+import { registerScores } from './cli/scores.ts';
+registerScores(program);
+
+import { registerListings } from './cli/listings.ts';
+registerListings(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(0),

@@ -72,8 +72,8 @@ export function leadCardPart(card: LeadCard, ctx: PresentContext): OutboundPart 
   if (card.buyerRequest) {
     const b = card.buyerRequest;
     const price = b.priceMax ? `≤ ${formatMoney(b.priceMax, tenant.currency, locale)}` : '';
-    const bits = [b.propertyTypes.join('/'), [...b.districts, ...b.cities].join(', '), b.bedroomsMin ? `${b.bedroomsMin}+ BR` : '', price];
+    const bits = [b.propertyTypes.join('/'), [...b.districts, ...b.cities].join(', '), b.bedroomsMin ? t('lookup.bedrooms', { count: b.bedroomsMin }) : '', price];
     fields.push({ label: t('lookup.buyer_request'), value: bits.filter(Boolean).join(' · ') });
   }
-  return { type: 'card', title: card.displayName, subtitle: card.grade ? `Grade ${card.grade}` : undefined, fields };
+  return { type: 'card', title: card.displayName, subtitle: card.grade ? t('lookup.grade', { grade: card.grade }) : undefined, fields };
 }

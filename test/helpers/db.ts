@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { inject } from 'vitest';
 import { openEmbeddedDatabase, openServerDatabase, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { seedDemo } from '../../src/db/seed.ts';
+import { seedDemo } from '../../src/db/seed/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { TEST_ANCHOR } from './anchor.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openEmbeddedDatabase } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { seedDemo } from '../../src/db/seed.ts';
+import { seedDemo } from '../../src/db/seed/index.ts';
 import { TEST_ANCHOR } from './anchor.ts';
 
 declare module 'vitest' {

@@ -29,15 +29,19 @@ beforeAll(async () => {
       const account = (await sql.query<{ id: string }>(`SELECT id FROM channel_accounts WHERE tenant_id = $1 AND channel = 'local'`, [tenant])).rows[0]!.id;
       const conv = (
         await sql.query<{ id: string }>(
-          `INSERT INTO conversations (tenant_id, channel_account_id, channel, external_chat_id, lead_id) VALUES ($1, $2, 'local', 'rls-' || $1, $3) RETURNING id`,
-          [tenant, account, lead],
+          `INSERT INTO conversations (tenant_id, channel_account_id, channel, external_chat_id, lead_id) VALUES ($1, $2, 'local', $4, $3) RETURNING id`,
+          [tenant, account, lead, `rls-${tenant}`],
         )
       ).rows[0]!.id;
-      await sql.query(`INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, platform_message_id, author, text, status) VALUES ($1, $2, $3, 'in', 'rls-' || $1, 'customer', 'hi', 'received')`, [tenant, conv, account]);
+      await sql.query(`INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, platform_message_id, author, text, status) VALUES ($1, $2, $3, 'in', $4, 'customer', 'hi', 'received')`, [tenant, conv, account, `rls-${tenant}`]);
       await sql.query(`INSERT INTO followup_executions (tenant_id, lead_id, due_at) VALUES ($1, $2, now())`, [tenant, lead]);
       await sql.query(`INSERT INTO alerts (tenant_id, kind, lead_id, dedupe_key) VALUES ($1, 'hot_lead', $2, 'rls')`, [tenant, lead]);
       await sql.query(`INSERT INTO audit_log (tenant_id, actor_type, action) VALUES ($1, 'system', 'rls-test')`, [tenant]);
       await sql.query(`INSERT INTO llm_usage (tenant_id, provider, model) VALUES ($1, 'fake', 'fake')`, [tenant]);
+      // Vertical tables are used by one demo tenant only; give the other one a row too.
+      await sql.query(`INSERT INTO buyer_requests (tenant_id, lead_id, cities) VALUES ($1, $2, '{Riyadh}')`, [tenant, lead]);
+      await sql.query(`INSERT INTO catalogue_items (tenant_id, sku, names, category, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'x', 1, 'THB')`, [tenant]);
+      await sql.query(`INSERT INTO listings (tenant_id, ref, titles, city, property_type, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'Riyadh', 'villa', 1, 'SAR')`, [tenant]);
     }
   });
 });

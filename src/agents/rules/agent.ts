@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database.ts';
 import { ButtonPayloadSchema, outbound, type OutboundMessage } from '../../core/messages/types.ts';
 import { invokeTool } from '../../tools/run.ts';
+import { TOOLS } from '../../tools/registry.ts';
 import { AmbiguousLeadError } from '../../core/leads/resolve.ts';
 import { detectLocale, normaliseLocale, translator, type Translate } from '../i18n.ts';
 import type { Agent, TurnInput, TurnOutput } from '../types.ts';
@@ -33,10 +34,14 @@ export class RulesAgent implements Agent {
       // A burst is answered as one turn; its last line carries the request.
       const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
       const match = matchIntent(lastLine);
-      if (!match || match.intent === 'help' || match.intent === 'greeting') {
+      if (!match && actor.role === 'customer' && TOOLS.some((x) => x.name === 'answer_question')) {
+        // Customers ask free-form questions: try to answer from the tenant's knowledge before falling back to help.
+        call = { name: 'answer_question', args: { question: text.slice(0, 1000) } };
+      } else if (!match || match.intent === 'help' || match.intent === 'greeting') {
         return { ...base, replies: [this.help(input, t, match === undefined)], toolCalls: [] };
+      } else {
+        call = { name: match.intent, args: match.args };
       }
-      call = { name: match.intent, args: match.args };
     }
 
     const outcome = await invokeTool(this.db, tenant, actor, call.name, call.args, {

@@ -119,6 +119,8 @@ export function localRoutes(app: App, token: string): Hono {
         void stream.writeSSE({ event: e.type, data: JSON.stringify(e) }).catch(() => undefined);
       });
       stream.onAbort(() => unsubscribe());
+      // Subscribed: the page re-reads history now, so nothing delivered before this moment is missed.
+      await stream.writeSSE({ event: 'ready', data: '' });
       // Keep the connection alive through proxies; the page re-reads history on each event.
       while (!stream.aborted && !stream.closed) {
         await stream.writeSSE({ event: 'ping', data: '' }).catch(() => undefined);

@@ -12,7 +12,7 @@ export const LOCAL_EMBEDDING_MODEL = 'local-ngram-256-v1';
 export const LOCAL_EMBEDDING_DIMENSIONS = 256;
 
 // Longer n-grams carry more of a word's identity; single characters mostly add noise.
-const NGRAM_WEIGHTS = [0, 0.5, 1, 1.5] as const;
+const NGRAM_WEIGHTS = [0, 0.25, 0.75, 1.5] as const;
 
 /**
  * Lower-cased, NFKC-normalised text with punctuation dropped and whitespace
@@ -53,17 +53,24 @@ export function embedLocal(text: string): number[] {
     // Code points, not UTF-16 units, so an astral character is one gram; the
     // padding spaces let 2- and 3-grams mark where words start and end.
     const chars = Array.from(` ${normalized} `);
+    const counts = new Map<string, number>();
     for (let n = 1; n <= 3; n++) {
-      const weight = NGRAM_WEIGHTS[n] ?? 1;
       for (let i = 0; i + n <= chars.length; i++) {
         const gram = chars.slice(i, i + n).join('');
         if (gram.trim().length === 0) continue;
-        const h = fnv1a(`${n}:${gram}`);
-        // The sign bit comes from bits the bucket index does not use, so two
-        // grams sharing a bucket cancel as often as they add up.
-        const sign = h & 0x80000000 ? -1 : 1;
-        v[h & (LOCAL_EMBEDDING_DIMENSIONS - 1)]! += sign * weight;
+        const key = `${n}:${gram}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
       }
+    }
+    for (const [key, count] of counts) {
+      const h = fnv1a(key);
+      // The sign bit comes from bits the bucket index does not use, so two
+      // grams sharing a bucket cancel as often as they add up.
+      const sign = h & 0x80000000 ? -1 : 1;
+      // Sublinear counts: a long playbook body repeating "the" or "ค่ะ" should
+      // not outweigh the rarer grams a short question shares with it.
+      const weight = (NGRAM_WEIGHTS[Number(key[0])] ?? 1) * (1 + Math.log(count));
+      v[h & (LOCAL_EMBEDDING_DIMENSIONS - 1)]! += sign * weight;
     }
   }
   let norm = 0;

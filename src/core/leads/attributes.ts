@@ -56,14 +56,15 @@ export const LeadAttributes = z.strictObject({
 });
 export type LeadAttributes = z.infer<typeof LeadAttributes>;
 
+/** A field path as people write it: `skin.concerns[1]`. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  const text = path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return text || '(root)';
+}
+
 /** Lists each problem as "path: message", e.g. "skin.type: Invalid option: expected one of ...". */
 export function describeZodIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
-      return `${path || '(root)'}: ${issue.message}`;
-    })
-    .join('; ');
+  return error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`).join('; ');
 }
 
 /** Parses `leads.attributes`; throws a ToolInputError naming every bad field. */

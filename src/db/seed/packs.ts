@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { LeadAttributes, SkinConcern, describeZodIssues } from '../../core/leads/attributes.ts';
+import { LeadAttributes, SkinConcern, describeZodIssues, formatIssuePath } from '../../core/leads/attributes.ts';
 import { ConfigError } from '../../errors.ts';
 
 /**
@@ -73,8 +73,13 @@ function buildPackSchema(locales: readonly string[]) {
     is_lost: z.boolean(),
     base_probability: z.number().min(0).max(1),
     allowed_next: z.array(Key),
-    /** Pack-only: reaching this stage opens a deal (a proposal or an offer). */
+    // Pack-only hints for the generator; not stored.
+    /** Reaching this stage opens a deal (a proposal or an offer). */
     opens_deal: z.boolean().optional(),
+    /** The stage ends with an in-person meeting (the consultation, the viewing). */
+    ends_with_meeting: z.boolean().optional(),
+    /** The kind of task a rep typically has open for a lead in this stage. */
+    task_kind: z.enum(['todo', 'call', 'meeting', 'consultation', 'callback', 'followup']).optional(),
   });
 
   const Staff = z.strictObject({
@@ -196,6 +201,8 @@ function buildPackSchema(locales: readonly string[]) {
     /** Catalogue SKU or listing ref the lead asked about. */
     interest: z.string().min(1),
     attributes: LeadAttributes,
+    /** Other spellings people use for this person (e.g. "Nok" for นก); generated names must not contain them. */
+    aliases: z.array(z.string().min(1)).optional(),
     identity: z.strictObject({ channel: z.enum(['line', 'telegram']), external_id: z.string().min(1) }).nullable(),
     buyer_request: BuyerRequest.nullable(),
   });
@@ -243,6 +250,8 @@ function buildPackSchema(locales: readonly string[]) {
       scored_share: z.number().min(0).max(1),
     }),
     snippets: z.strictObject({
+      /** How leads open the conversation (an enquiry, not a reply). */
+      first_message: LocalizedList,
       message_in: LocalizedList,
       message_out: LocalizedList,
       call: LocalizedList,
@@ -282,7 +291,16 @@ function crossCheck(pack: SeedPack): Issue[] {
   if (new Set(pack.stages.map((s) => s.key)).size !== pack.stages.length) issues.push({ path: ['stages'], message: 'stage keys must be unique' });
   if (pack.stages.filter((s) => s.is_won).length !== 1) issues.push({ path: ['stages'], message: 'exactly one stage must have is_won' });
   if (pack.stages.filter((s) => s.is_lost).length !== 1) issues.push({ path: ['stages'], message: 'exactly one stage must have is_lost' });
-  if (!pack.stages.some((s) => s.opens_deal)) issues.push({ path: ['stages'], message: 'one open stage must have opens_deal (the proposal or offer stage)' });
+  if (pack.stages.filter((s) => s.opens_deal && !s.is_won && !s.is_lost).length !== 1) {
+    issues.push({ path: ['stages'], message: 'exactly one open stage must have opens_deal (the proposal or offer stage)' });
+  }
+  // Generated leads walk the open stages in position order, so each must allow the next.
+  const open = pack.stages.filter((s) => !s.is_won && !s.is_lost).sort((a, b) => a.position - b.position);
+  open.slice(0, -1).forEach((s, i) => {
+    const next = open[i + 1]!.key;
+    if (!s.allowed_next.includes(next)) issues.push({ path: ['stages', s.key, 'allowed_next'], message: `must include the next open stage "${next}"` });
+  });
+  if (new Set(pack.stages.map((s) => s.position)).size !== pack.stages.length) issues.push({ path: ['stages'], message: 'stage positions must be unique' });
   for (const k of stageKeys) {
     if (!(k in pack.lead_mix.stages)) issues.push({ path: ['lead_mix', 'stages', k], message: 'missing weight: every stage needs one' });
   }
@@ -363,17 +381,23 @@ function crossCheck(pack: SeedPack): Issue[] {
   pack.sources.forEach((s, i) => {
     if (pack.lead_mix.stages[s.key] !== undefined) issues.push({ path: ['sources', i], message: 'a source key must not equal a stage key' });
   });
-  // Generated leads must not share a first name with a scenario person, so
-  // that "find Faisal" has one answer and "Somjai" exactly the planned ones.
-  const reserved = new Set(pack.scenario.flatMap((s) => [s.first_name.toLowerCase()]));
-  pack.names.native_first.forEach((n, i) => {
-    if (reserved.has(n.script.toLowerCase()) || reserved.has(n.latin.toLowerCase())) {
-      issues.push({ path: ['names', 'native_first', i], message: `"${n.latin}" is a scenario person's first name; generated leads must not use it` });
-    }
-  });
-  pack.names.foreign_first.forEach((n, i) => {
-    if (reserved.has(n.toLowerCase())) issues.push({ path: ['names', 'foreign_first', i], message: `"${n}" is a scenario person's first name` });
-  });
+  // Generated names must not contain a scenario person's name, so that a
+  // name search ("Faisal", "Nok", "Somjai") finds exactly the planned people:
+  // searches match substrings, and Kamonchanok contains "nok".
+  const reserved = [...new Set(pack.scenario.flatMap((s) => [s.first_name, ...(s.aliases ?? [])].map((n) => n.toLowerCase())))];
+  const clash = (name: string) => reserved.find((r) => name.toLowerCase().includes(r));
+  for (const key of ['native_first', 'native_last'] as const) {
+    pack.names[key].forEach((n, i) => {
+      const hit = clash(n.script) ?? clash(n.latin);
+      if (hit) issues.push({ path: ['names', key, i], message: `"${n.latin}" contains the scenario name "${hit}"; generated leads must not` });
+    });
+  }
+  for (const key of ['foreign_first', 'foreign_last'] as const) {
+    pack.names[key].forEach((n, i) => {
+      const hit = clash(n);
+      if (hit) issues.push({ path: ['names', key, i], message: `"${n}" contains the scenario name "${hit}"; generated leads must not` });
+    });
+  }
   pack.scenario.forEach((s, i) => {
     if (!stageKeys.has(s.stage_key)) issues.push({ path: ['scenario', i, 'stage_key'], message: `unknown stage "${s.stage_key}"` });
     if (!sourceKeys.has(s.source)) issues.push({ path: ['scenario', i, 'source'], message: `unknown source "${s.source}"` });
@@ -400,7 +424,7 @@ export function parseSeedPack(value: unknown, label: string): SeedPack {
   if (!result.success) throw new ConfigError(`${label} is not a valid seed pack: ${describeZodIssues(result.error)}`);
   const issues = crossCheck(result.data);
   if (issues.length > 0) {
-    const text = issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const text = issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`).join('; ');
     throw new ConfigError(`${label} is not a valid seed pack: ${text}`);
   }
   return result.data;
