@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './log.ts';
 import { describeError } from './errors.ts';
 import type { App } from './app.ts';
 import { readLock } from './lock.ts';
+import { withCliDatabase } from './cli/database.ts';
 import type { AskResult, LocalSendInput } from './bots/local/session.ts';
 import { remoteAsk } from './bots/local/client.ts';
 import { partToText } from './core/messages/types.ts';
@@ -94,19 +95,9 @@ program
   .description('Apply database migrations that have not run yet (a second run does nothing).')
   .action(async () => {
     const cfg = config();
-    const { openEmbeddedDatabase, openServerDatabase } = await import('./db/database.ts');
     const { migrate } = await import('./db/migrate.ts');
-    const { acquireLock } = await import('./lock.ts');
-    const log = quietLogger(cfg);
-    const lock = cfg.databaseUrl ? undefined : acquireLock(cfg.home);
-    const db = cfg.databaseUrl ? await openServerDatabase(cfg.databaseUrl, log) : await openEmbeddedDatabase(`${cfg.home}/pgdata`);
-    try {
-      const r = await migrate(db);
-      process.stdout.write(r.applied.length ? `Applied: ${r.applied.join(', ')}\n` : `Nothing to apply (${r.skipped.length} migrations already applied).\n`);
-    } finally {
-      await db.close();
-      lock?.release();
-    }
+    const r = await withCliDatabase(cfg, quietLogger(cfg), (db) => migrate(db), { migrate: false });
+    process.stdout.write(r.applied.length ? `Applied: ${r.applied.join(', ')}\n` : `Nothing to apply (${r.skipped.length} migrations already applied).\n`);
   });
 
 function positiveInt(v: string): number {
@@ -125,21 +116,11 @@ program
   .action(async (opts: { demo?: boolean; scale: number; tenant?: string[]; reset?: boolean }) => {
     if (!opts.demo) throw new InvalidArgumentError('say what to seed: `closer seed --demo`');
     const cfg = config();
-    const { openEmbeddedDatabase, openServerDatabase } = await import('./db/database.ts');
-    const { migrate } = await import('./db/migrate.ts');
-    const { acquireLock } = await import('./lock.ts');
     const { seedDemo } = await import('./db/seed/index.ts');
-    const log = quietLogger(cfg);
-    const lock = cfg.databaseUrl ? undefined : acquireLock(cfg.home);
-    const db = cfg.databaseUrl ? await openServerDatabase(cfg.databaseUrl, log) : await openEmbeddedDatabase(`${cfg.home}/pgdata`);
-    try {
-      await migrate(db);
-      const report = await seedDemo(db, { scale: opts.scale, tenants: opts.tenant, reset: opts.reset, log: (m: string) => process.stderr.write(m + '\n') });
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    } finally {
-      await db.close();
-      lock?.release();
-    }
+    const report = await withCliDatabase(cfg, quietLogger(cfg), (db) =>
+      seedDemo(db, { scale: opts.scale, tenants: opts.tenant, reset: opts.reset, log: (m: string) => process.stderr.write(m + '\n') }),
+    );
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   });
 
 /**
@@ -269,6 +250,9 @@ registerScores(program);
 
 import { registerListings } from './cli/listings.ts';
 registerListings(program);
+
+import { registerLeads } from './cli/leads.ts';
+registerLeads(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(0),

@@ -81,7 +81,16 @@ async function runAgent(
       deps.agent.run({ tenant, actor: t.actor, conversation: t.conv, messages: t.messages, now: (deps.clock ?? (() => new Date()))(), signal: controller.signal }),
       new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error))),
     ]);
-    return { turnId: t.turnId, inboundIds: t.inboundIds, replies: out.replies, mode: out.mode, toolCalls: out.toolCalls, inboundStatus: 'handled', focusLeadId: out.focusLeadId };
+    return {
+      turnId: t.turnId,
+      inboundIds: t.inboundIds,
+      replies: out.replies,
+      mode: out.mode,
+      toolCalls: out.toolCalls,
+      inboundStatus: 'handled',
+      focusLeadId: out.focusLeadId,
+      state: { ...t.conv.state, locale: out.locale },
+    };
   } catch (err) {
     // The person still gets an answer; the failure is recorded on their message for operators.
     deps.log.error({ conversationId: t.conv.id, err: (err as Error).message }, 'turn failed');

@@ -81,11 +81,12 @@ describe('local channel round trip (persist → queue → agent → tools → de
     expect(pressed.replies[0]!.parts[0]).toMatchObject({ type: 'card', title: buttons.buttons[0]!.label });
   });
 
-  it('answers a customer in their language and says plainly what it cannot do yet', async () => {
+  it('answers a customer in their language, with customer tools only', async () => {
     const r = await localAsk(app.local, { tenant: 'demo-realty', as: 'customer', text: 'أريد فيلا في شمال الرياض' }, 20_000);
     expect(r.actor.role).toBe('customer');
-    expect(r.toolCalls).toEqual([]);
-    expect(r.reply).toMatch(/عذراً/);
+    const customerTools = ['answer_question', 'update_my_needs', 'book_appointment', 'request_callback', 'set_consent', 'talk_to_human', 'match_listings'];
+    for (const c of r.toolCalls) expect(customerTools).toContain(c.name);
+    expect(r.reply).toMatch(/[\u0600-\u06ff]/);
   });
 
   it('refuses a rep tool to a customer, even through a forged button', async () => {
@@ -107,5 +108,14 @@ describe('local channel round trip (persist → queue → agent → tools → de
   it('explains who cannot be found', async () => {
     await expect(localAsk(app.local, { tenant: 'demo-clinic', as: 'nobody@nowhere.example', text: 'hi' }, 5_000)).rejects.toThrow(/No staff user/);
     await expect(localAsk(app.local, { tenant: 'no-such-tenant', as: 'rep', text: 'hi' }, 5_000)).rejects.toThrow(/demo-clinic/);
+  });
+});
+
+describe('names in another script', () => {
+  it('finds a Thai or Arabic lead by the Latin spelling of the name', async () => {
+    const nok = await localAsk(app.local, { tenant: 'demo-clinic', as: 'rep', text: 'tell me about Nok' }, 20_000);
+    expect(nok.replies[0]!.parts[0]).toMatchObject({ type: 'card', title: 'นก' });
+    const faisal = await localAsk(app.local, { tenant: 'demo-realty', as: 'rep', text: 'who is Faisal?' }, 20_000);
+    expect(faisal.replies[0]!.parts[0]).toMatchObject({ type: 'card', title: 'فيصل العتيبي' });
   });
 });

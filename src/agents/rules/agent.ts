@@ -20,9 +20,12 @@ export class RulesAgent implements Agent {
     const { tenant, actor } = input;
     const text = input.messages.map((m) => m.text ?? '').filter(Boolean).join('\n');
     const lastPayload = [...input.messages].reverse().find((m) => m.payload)?.payload;
-    const written = detectLocale(text);
+    // With a button press the text is only the button's label (maybe a name in another script): it says nothing of the language.
+    const written = lastPayload ? undefined : detectLocale(text);
     // Answer in the language the person wrote in when the tenant speaks it; otherwise in theirs.
-    const locale = normaliseLocale(written && (tenant.locales.includes(written) || written === 'en') ? written : actor.locale);
+    // A button press has no text: keep answering in the language the conversation was last in.
+    const previous = typeof input.conversation.state.locale === 'string' ? input.conversation.state.locale : undefined;
+    const locale = normaliseLocale(written && (tenant.locales.includes(written) || written === 'en') ? written : (previous ?? actor.locale));
     const t = translator(locale);
     const base = { mode: 'rules' as const, locale };
 

@@ -6,6 +6,8 @@ export interface LeadMatch {
   displayName: string;
   stageKey: string;
   similarity: number;
+  /** The query is this lead's whole name, first name or one of its aliases. */
+  exact?: boolean;
 }
 
 /**
@@ -32,22 +34,25 @@ export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<L
     );
     return rows.map((r) => ({ id: r.id, displayName: r.display_name, stageKey: r.stage_key, similarity: 1 }));
   }
+  // Names are matched over the display name and its aliases (other scripts), see migration 0008.
   const { rows } = await sql.query<{ id: string; display_name: string; stage_key: string; sim: number; rank: number }>(
     `SELECT id, display_name, stage_key, sim, rank FROM (
        SELECT id, display_name, stage_key,
-              similarity(lower(display_name), $1) AS sim,
-              CASE WHEN lower(display_name) = $1 OR lower(first_name) = $1 THEN 0
-                   WHEN lower(display_name) LIKE $1 || '%' OR lower(first_name) LIKE $1 || '%' THEN 1
-                   WHEN lower(display_name) LIKE '%' || $1 || '%' THEN 2
+              similarity(closer_lead_names(display_name, aliases), $1) AS sim,
+              CASE WHEN lower(display_name) = $1 OR lower(first_name) = $1
+                        OR EXISTS (SELECT 1 FROM unnest(aliases) a WHERE lower(a) = $1) THEN 0
+                   WHEN closer_lead_names(display_name, aliases) LIKE $1 || '%' OR lower(first_name) LIKE $1 || '%'
+                        OR EXISTS (SELECT 1 FROM unnest(aliases) a WHERE lower(a) LIKE $1 || '%') THEN 1
+                   WHEN closer_lead_names(display_name, aliases) LIKE '%' || $1 || '%' THEN 2
                    ELSE 3 END AS rank
        FROM leads
-       WHERE lower(display_name) % $1 OR lower(display_name) LIKE '%' || $1 || '%'
+       WHERE closer_lead_names(display_name, aliases) % $1 OR closer_lead_names(display_name, aliases) LIKE '%' || $1 || '%'
      ) m
      ORDER BY rank, sim DESC, display_name
      LIMIT $2`,
     [q, limit],
   );
-  return rows.map((r) => ({ id: r.id, displayName: r.display_name, stageKey: r.stage_key, similarity: Number(r.sim) }));
+  return rows.map((r) => ({ id: r.id, displayName: r.display_name, stageKey: r.stage_key, similarity: Number(r.sim), exact: r.rank === 0 }));
 }
 
 /**
@@ -58,7 +63,7 @@ export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<L
 export function pickUnambiguous(query: string, matches: LeadMatch[]): LeadMatch | undefined {
   if (matches.length === 1) return matches[0];
   const q = normaliseText(query);
-  const exact = matches.filter((m) => normaliseText(m.displayName) === q);
+  const exact = matches.filter((m) => m.exact || normaliseText(m.displayName) === q);
   if (exact.length === 1) return exact[0];
   return undefined;
 }

@@ -19,6 +19,8 @@ interface LeadSpec {
   firstName: string;
   lastName: string | null;
   displayName: string;
+  /** Other spellings people search by (a Thai or Arabic name in Latin letters). */
+  aliases: string[];
   locale: string;
   source: Source;
   stage: PackStage;
@@ -90,6 +92,7 @@ export class LeadFactory {
       firstName: s.first_name,
       lastName: s.last_name,
       displayName: s.display_name,
+      aliases: s.aliases ?? [],
       locale: s.locale,
       source,
       stage,
@@ -151,6 +154,8 @@ export class LeadFactory {
       firstName,
       lastName,
       displayName: lastName ? `${firstName} ${lastName}` : firstName,
+      // A name in Thai or Arabic script is also findable by its Latin spelling (no RNG draw: keeps the data identical).
+      aliases: style === 'native_script' ? [lastName ? latin.join(' ') : latin[0]] : [],
       locale,
       source,
       stage,
@@ -378,6 +383,7 @@ export class LeadFactory {
       first_name: spec.firstName,
       last_name: spec.lastName,
       display_name: spec.displayName,
+      aliases: spec.aliases,
       phone: spec.phone,
       email: spec.email,
       source: spec.source.key,
