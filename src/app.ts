@@ -9,16 +9,18 @@ import type { Logger } from './log.ts';
 import { startRedis, type RedisHandle } from './redis.ts';
 import { resolveSecretKey, SecretBox } from './core/secrets.ts';
 import type { Channel } from './core/messages/types.ts';
-import type { ChannelAdapter } from './bots/types.ts';
+import type { ChannelAdapter, ChannelContext } from './bots/types.ts';
+import { CHANNEL_MODULES } from './bots/registry.ts';
 import { LocalAdapter } from './bots/local/adapter.ts';
 import type { LocalDeps } from './bots/local/session.ts';
-import { RulesAgent } from './agents/rules/agent.ts';
+import { createConfiguredAgent } from './agents/select.ts';
 import type { Agent } from './agents/types.ts';
 import { EventBus } from './jobs/bus.ts';
 import { createQueues, type Queues } from './jobs/queues.ts';
 import { startTurnWorker } from './jobs/turns.ts';
 import { startDeliveryWorker } from './jobs/delivery.ts';
 import { startReconciler } from './jobs/reconcile.ts';
+import { startReportsWorker } from './jobs/reports.ts';
 import { startHttpServer, type HttpServer } from './server.ts';
 
 /**
@@ -36,6 +38,8 @@ export interface App {
   adapters: Map<Channel, ChannelAdapter>;
   agent: Agent;
   secrets: SecretBox;
+  /** What channel modules get (webhook routes and adapters). */
+  channelContext: ChannelContext;
   local: LocalDeps;
   http?: HttpServer | undefined;
   /** The token `closer ask` uses to reach this process's local API. */
@@ -114,8 +118,10 @@ export async function startApp(opts: StartOptions): Promise<App> {
     const bus = new EventBus(redis.options, config.redisPrefix);
     cleanups.push(() => bus.close());
 
+    const channelContext: ChannelContext = { db, log, config, secrets, queues, bus };
     const adapters = new Map<Channel, ChannelAdapter>([['local', new LocalAdapter()]]);
-    const agent = opts.agent ?? new RulesAgent(db);
+    for (const module of CHANNEL_MODULES) adapters.set(module.channel, module.createAdapter(channelContext));
+    const agent = opts.agent ?? (await createConfiguredAgent(db, config.llm, log));
     const local: LocalDeps = { db, queues, bus, turnDebounceMs: config.turnDebounceMs };
 
     if (opts.workers) {
@@ -124,14 +130,15 @@ export async function startApp(opts: StartOptions): Promise<App> {
         startDeliveryWorker({ db, log, bus, adapters }, redis.options, config.redisPrefix),
       ];
       const stopReconciler = startReconciler(db, queues, log);
+      const reports = startReportsWorker({ db, queues, log }, redis.options, config.redisPrefix);
       // Registered after the queues, so they stop first: in-flight jobs finish before connections close.
       cleanups.push(async () => {
         stopReconciler();
-        await Promise.all(workers.map((w) => w.close()));
+        await Promise.all([...workers.map((w) => w.close()), reports.close()]);
       });
     }
 
-    const app: App = { config, log, db, redis, queues, bus, adapters, agent, secrets, local, localToken: lock?.token, stop };
+    const app: App = { config, log, db, redis, queues, bus, adapters, agent, secrets, channelContext, local, localToken: lock?.token, stop };
     if (opts.http) {
       app.http = await startHttpServer(app);
       const server = app.http;

@@ -254,6 +254,9 @@ registerListings(program);
 import { registerLeads } from './cli/leads.ts';
 registerLeads(program);
 
+import { registerUsage } from './cli/usage.ts';
+registerUsage(program);
+
 program.parseAsync(process.argv).then(
   () => process.exit(0),
   (err: unknown) => {

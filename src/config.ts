@@ -25,6 +25,20 @@ const EXAMPLES: Record<string, string> = {
   REDIS_PREFIX: 'closer',
   DEMO_SEED: 'on',
   NODE_ENV: 'production',
+  LLM_PROVIDER: 'gemini (or openai, or none for rules mode)',
+  GOOGLE_API_KEY: '<your Gemini API key>',
+  GEMINI_MODEL: 'gemini-2.5-flash',
+  GEMINI_BASE_URL: 'https://generativelanguage.googleapis.com',
+  OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+  OPENAI_API_KEY: 'sk-... (any non-empty value for Ollama)',
+  OPENAI_MODEL: 'qwen2.5:7b-instruct',
+  LLM_MAX_STEPS: '6',
+  LLM_TIMEOUT_MS: '14000',
+  LLM_MONTHLY_BUDGET_USD: '50',
+  LLM_MEMORY_TOKENS: '2000',
+  EMBEDDINGS_PROVIDER: 'local (or gemini, or openai)',
+  GEMINI_EMBEDDING_MODEL: 'gemini-embedding-001',
+  OPENAI_EMBEDDING_MODEL: 'text-embedding-3-small',
 };
 
 const EnvSchema = z.object({
@@ -50,6 +64,20 @@ const EnvSchema = z.object({
   DEMO_SEED: flag.optional(),
   TURN_DEBOUNCE_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   TURN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(20_000),
+  LLM_PROVIDER: z.enum(['gemini', 'openai', 'none']).optional(),
+  GOOGLE_API_KEY: z.string().min(1).optional(),
+  GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  GEMINI_BASE_URL: z.url().optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_MODEL: z.string().min(1).optional(),
+  LLM_MAX_STEPS: z.coerce.number().int().min(1).max(20).default(6),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(500).max(300_000).optional(),
+  LLM_MONTHLY_BUDGET_USD: z.coerce.number().min(0).optional(),
+  LLM_MEMORY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
+  EMBEDDINGS_PROVIDER: z.enum(['local', 'gemini', 'openai']).default('local'),
+  GEMINI_EMBEDDING_MODEL: z.string().min(1).default('gemini-embedding-001'),
+  OPENAI_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -73,7 +101,20 @@ export interface Config {
   demoSeed: boolean;
   turnDebounceMs: number;
   turnTimeoutMs: number;
+  llm: LlmConfig;
+  embeddings: EmbeddingsConfig;
 }
+
+/** The chat model: none means rules mode. Keys are never logged. */
+export type LlmConfig =
+  | { provider: 'none'; maxSteps: number; timeoutMs: number; monthlyBudgetUsd: number | undefined; memoryTokens: number }
+  | { provider: 'gemini'; model: string; apiKey: string; baseUrl: string | undefined; maxSteps: number; timeoutMs: number; monthlyBudgetUsd: number | undefined; memoryTokens: number }
+  | { provider: 'openai'; model: string; apiKey: string; baseUrl: string | undefined; maxSteps: number; timeoutMs: number; monthlyBudgetUsd: number | undefined; memoryTokens: number };
+
+export type EmbeddingsConfig =
+  | { provider: 'local' }
+  | { provider: 'gemini'; model: string; apiKey: string; baseUrl: string | undefined }
+  | { provider: 'openai'; model: string; apiKey: string; baseUrl: string | undefined };
 
 /**
  * Parses the environment (process.env by default).
@@ -100,6 +141,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const embedded = e.DATABASE_URL === undefined;
+  const llm = llmConfig(e);
+  const embeddings = embeddingsConfig(e);
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -114,5 +157,46 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoSeed: e.DEMO_SEED ?? embedded,
     turnDebounceMs: e.TURN_DEBOUNCE_MS,
     turnTimeoutMs: e.TURN_TIMEOUT_MS,
+    llm,
+    embeddings,
   };
+}
+
+function configError(name: string, message: string): ConfigError {
+  const example = EXAMPLES[name];
+  return new ConfigError(`Invalid configuration:\n  ${name}: ${message}${example ? ` (example: ${name}=${example})` : ''}`, { variables: [name] });
+}
+
+/**
+ * Picks the chat provider: LLM_PROVIDER when set, otherwise Gemini when
+ * GOOGLE_API_KEY is set, otherwise an OpenAI-compatible endpoint when
+ * OPENAI_BASE_URL or OPENAI_API_KEY is set, otherwise rules mode.
+ */
+function llmConfig(e: Env): LlmConfig {
+  // The model gets less than the whole turn, so a rules-mode fallback still fits inside TURN_TIMEOUT_MS.
+  const timeoutMs = e.LLM_TIMEOUT_MS ?? Math.max(500, Math.floor(e.TURN_TIMEOUT_MS * 0.7));
+  if (timeoutMs >= e.TURN_TIMEOUT_MS) throw configError('LLM_TIMEOUT_MS', `must be less than TURN_TIMEOUT_MS (${e.TURN_TIMEOUT_MS}) so the rules-mode fallback has time to answer`);
+  const common = { maxSteps: e.LLM_MAX_STEPS, timeoutMs, monthlyBudgetUsd: e.LLM_MONTHLY_BUDGET_USD, memoryTokens: e.LLM_MEMORY_TOKENS };
+  const provider = e.LLM_PROVIDER ?? (e.GOOGLE_API_KEY ? 'gemini' : e.OPENAI_BASE_URL || e.OPENAI_API_KEY ? 'openai' : 'none');
+  if (provider === 'gemini') {
+    if (!e.GOOGLE_API_KEY) throw configError('GOOGLE_API_KEY', 'is required when LLM_PROVIDER=gemini');
+    return { provider, model: e.GEMINI_MODEL, apiKey: e.GOOGLE_API_KEY, baseUrl: e.GEMINI_BASE_URL, ...common };
+  }
+  if (provider === 'openai') {
+    if (!e.OPENAI_MODEL) throw configError('OPENAI_MODEL', 'is required for an OpenAI-compatible provider');
+    // Local servers (Ollama, llama.cpp) accept any key; the client library insists on one.
+    return { provider, model: e.OPENAI_MODEL, apiKey: e.OPENAI_API_KEY ?? 'not-needed', baseUrl: e.OPENAI_BASE_URL, ...common };
+  }
+  return { provider: 'none', ...common };
+}
+
+function embeddingsConfig(e: Env): EmbeddingsConfig {
+  if (e.EMBEDDINGS_PROVIDER === 'gemini') {
+    if (!e.GOOGLE_API_KEY) throw configError('GOOGLE_API_KEY', 'is required when EMBEDDINGS_PROVIDER=gemini');
+    return { provider: 'gemini', model: e.GEMINI_EMBEDDING_MODEL, apiKey: e.GOOGLE_API_KEY, baseUrl: e.GEMINI_BASE_URL };
+  }
+  if (e.EMBEDDINGS_PROVIDER === 'openai') {
+    return { provider: 'openai', model: e.OPENAI_EMBEDDING_MODEL, apiKey: e.OPENAI_API_KEY ?? 'not-needed', baseUrl: e.OPENAI_BASE_URL };
+  }
+  return { provider: 'local' };
 }

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { App } from './app.ts';
 import { localRoutes } from './bots/local/routes.ts';
+import { CHANNEL_MODULES } from './bots/registry.ts';
 
 export interface HttpServer {
   url: string;
@@ -20,6 +21,8 @@ export function buildHttpApp(app: App, localToken: string, redisProbe: Redis): H
     const ok = database === 'ok' && redis === 'ok';
     return c.json({ status: ok ? 'ready' : 'not ready', database, redis }, ok ? 200 : 503);
   });
+  // Webhooks: each channel verifies its own requests (signatures, secret tokens) before anything is stored.
+  for (const module of CHANNEL_MODULES) module.mount(http, app.channelContext);
   if (app.config.localChat) {
     http.route('/', localRoutes(app, localToken));
   } else {

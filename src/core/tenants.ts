@@ -11,6 +11,8 @@ export const TenantSettingsSchema = z
       .default({ start: '09:00', end: '18:00' }),
     quiet_hours: z.object({ start: z.string(), end: z.string() }).default({ start: '21:00', end: '09:00' }),
     alert_cooldown_minutes: z.number().int().positive().default(15),
+    /** First day of a business week, for "this week" in reports. */
+    week_start: z.enum(['monday', 'sunday']).default('monday'),
   })
   .loose();
 export type TenantSettings = z.infer<typeof TenantSettingsSchema>;

@@ -37,7 +37,9 @@ export class RulesAgent implements Agent {
       // A burst is answered as one turn; its last line carries the request.
       const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
       const match = matchIntent(lastLine);
-      if (!match && actor.role === 'customer' && TOOLS.some((x) => x.name === 'answer_question')) {
+      // A customer whose words look like a staff request ("tell me about…") is still just asking us something.
+      const staffOnly = match !== undefined && TOOLS.some((x) => x.name === match.intent && !x.roles.includes('customer'));
+      if ((!match || staffOnly) && actor.role === 'customer' && TOOLS.some((x) => x.name === 'answer_question')) {
         // Customers ask free-form questions: try to answer from the tenant's knowledge before falling back to help.
         call = { name: 'answer_question', args: { question: text.slice(0, 1000) } };
       } else if (!match || match.intent === 'help' || match.intent === 'greeting') {

@@ -1,0 +1,94 @@
+import { pathToFileURL } from 'node:url';
+import type { Database } from '../src/db/database.ts';
+import { withTenant } from '../src/db/tenant.ts';
+import { getTenantById } from '../src/core/tenants.ts';
+import { recomputeAllScores } from '../src/core/scoring/recompute.ts';
+import { listHotLeads } from '../src/core/prioritiser/hot.ts';
+import { clearProbabilityCache, fitTenantModel } from '../src/core/probability/model.ts';
+import { summarise } from './stats.ts';
+import { getBenchDatabase } from './fixture.ts';
+
+/**
+ * Scoring figures for one tenant: a full rescore (leads/s), hot-lead list
+ * latency for reps (their own leads) and a manager (the whole team) once
+ * scores are fresh, and the deal-probability model's calibration on a
+ * deterministic 80/20 split of the tenant's closed leads.
+ */
+export async function benchScoring(db: Database, tenantId: string, opts: { samples?: number; now?: Date } = {}): Promise<Record<string, unknown>> {
+  const samples = opts.samples ?? 40;
+  const { tenant, reps, counts, latest } = await withTenant(db, tenantId, async (sql) => ({
+    tenant: await getTenantById(sql, tenantId),
+    reps: (await sql.query<{ id: string }>(`SELECT id FROM staff_users WHERE role = 'rep' AND active ORDER BY email`)).rows.map((r) => r.id),
+    counts: (await sql.query<{ leads: number; activities: number }>(`SELECT (SELECT count(*) FROM leads)::int AS leads, (SELECT count(*) FROM activities)::int AS activities`)).rows[0]!,
+    latest: (await sql.query<{ at: Date | null }>('SELECT max(occurred_at) AS at FROM activities')).rows[0]!.at,
+  }));
+  // "Now" is just after the newest activity: seeded data is relative to its anchor, not to today.
+  const now = opts.now ?? new Date((latest?.getTime() ?? Date.now()) + 60_000);
+
+  const rescore = await recomputeAllScores(db, tenant, { now });
+
+  const time = async (ownerId: string | undefined) => {
+    const t0 = performance.now();
+    await withTenant(db, tenantId, (sql) => listHotLeads(sql, tenant, { now, limit: 10, ownerId }));
+    return performance.now() - t0;
+  };
+  await time(reps[0]);
+  await time(undefined);
+  const repMs: number[] = [];
+  const managerMs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    repMs.push(await time(reps[i % Math.max(1, reps.length)]));
+    managerMs.push(await time(undefined));
+  }
+
+  clearProbabilityCache();
+  const t0 = performance.now();
+  const model = await withTenant(db, tenantId, (sql) => fitTenantModel(sql, tenant));
+  const fitMs = Math.round(performance.now() - t0);
+  const round = (x: number | undefined, d = 4) => (x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+  return {
+    name: 'scoring',
+    tenant: tenant.slug,
+    leads: counts.leads,
+    activities: counts.activities,
+    now: now.toISOString(),
+    rescore: { leads: rescore.scored, elapsedMs: rescore.elapsedMs, leadsPerSecond: rescore.leadsPerSecond },
+    hotLeadsMs: { rep: summarise(repMs), manager: summarise(managerMs) },
+    probability: {
+      method: model.method,
+      closedLeads: model.closed,
+      won: model.won,
+      lost: model.lost,
+      examples: model.snapshots,
+      fitMs,
+      holdout: model.holdout
+        ? {
+            nTrain: model.holdout.nTrain,
+            nTest: model.holdout.nTest,
+            brier: round(model.holdout.brier),
+            auc: round(model.holdout.auc),
+            stageRateBrier: round(model.holdout.baselineBrier),
+          }
+        : null,
+    },
+  };
+}
+
+const flag = (name: string, def: number) => {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
+  return Number.isFinite(v) && v > 0 ? v : def;
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const scale = flag('--scale', 200);
+  const bench = await getBenchDatabase({ scale });
+  try {
+    const result = await benchScoring(bench.db, bench.tenantId, { samples: flag('--samples', 40) });
+    process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, scale, image: { built: bench.built, ms: bench.buildMs }, ...result }, null, 2) + '\n');
+  } finally {
+    await bench.db.close();
+  }
+  process.exit(0);
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import type { Database, Sql } from '../db/database.ts';
+import { withSystem } from '../db/tenant.ts';
+import { NotFoundError } from '../errors.ts';
+import type { SecretBox } from '../core/secrets.ts';
+import { CHANNELS, type Channel } from '../core/messages/types.ts';
+
+/** A channel account with its secrets opened: only adapters ever hold one. */
+export interface ChannelAccount {
+  id: string;
+  tenantId: string;
+  channel: Channel;
+  name: string;
+  externalId: string;
+  config: Record<string, unknown>;
+  secrets: Record<string, string>;
+  apiBaseUrl: string | null;
+  status: 'active' | 'disabled';
+}
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  channel: Channel;
+  name: string;
+  external_id: string;
+  config: Record<string, unknown>;
+  secrets_enc: string | null;
+  api_base_url: string | null;
+  status: 'active' | 'disabled';
+}
+
+const COLUMNS = 'id, tenant_id, channel, name, external_id, config, secrets_enc, api_base_url, status';
+
+function toAccount(r: Row, box: SecretBox): ChannelAccount {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    channel: r.channel,
+    name: r.name,
+    externalId: r.external_id,
+    config: r.config ?? {},
+    secrets: r.secrets_enc ? box.open(r.secrets_enc) : {},
+    apiBaseUrl: r.api_base_url,
+    status: r.status,
+  };
+}
+
+/**
+ * Looks accounts up across tenants (a webhook names its account before we
+ * know the tenant), with a short cache: webhooks arrive in bursts and the
+ * secrets must be decrypted for each.
+ */
+export class AccountDirectory {
+  private readonly cache = new Map<string, { at: number; account: ChannelAccount | undefined }>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  private async cached(key: string, load: (sql: Sql) => Promise<Row | undefined>): Promise<ChannelAccount | undefined> {
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.account;
+    const row = await withSystem(this.db, load);
+    const account = row ? toAccount(row, this.box) : undefined;
+    this.cache.set(key, { at: Date.now(), account });
+    return account;
+  }
+
+  /** By our id (webhook URLs carry it: /webhooks/<channel>/<account id>). */
+  async byId(id: string): Promise<ChannelAccount | undefined> {
+    if (!z.uuid().safeParse(id).success) return undefined;
+    return this.cached(`id:${id}`, async (sql) => (await sql.query<Row>(`SELECT ${COLUMNS} FROM channel_accounts WHERE id = $1`, [id])).rows[0]);
+  }
+
+  /** By the platform's id (Slack team_id, LINE destination, Telegram bot id). */
+  async byExternalId(channel: Channel, externalId: string): Promise<ChannelAccount | undefined> {
+    return this.cached(`ext:${channel}:${externalId}`, async (sql) =>
+      (await sql.query<Row>(`SELECT ${COLUMNS} FROM channel_accounts WHERE channel = $1 AND external_id = $2`, [channel, externalId])).rows[0],
+    );
+  }
+
+  async require(id: string): Promise<ChannelAccount> {
+    const account = await this.byId(id);
+    if (!account) throw new NotFoundError(`No channel account ${id}.`);
+    return account;
+  }
+
+  /** Forget cached accounts (after `closer channels add/update`). */
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
+export const AddAccountSchema = z.object({
+  channel: z.enum(CHANNELS),
+  name: z.string().min(1).max(120),
+  externalId: z.string().min(1).max(200),
+  config: z.record(z.string(), z.unknown()).default({}),
+  secrets: z.record(z.string(), z.string().min(1)).default({}),
+  apiBaseUrl: z.url().nullable().default(null),
+});
+
+/** Adds (or replaces, by channel + external id) a tenant's channel account, sealing its secrets. Runs inside withTenant. */
+export async function upsertAccount(sql: Sql, tenantId: string, box: SecretBox, input: z.input<typeof AddAccountSchema>): Promise<string> {
+  const a = AddAccountSchema.parse(input);
+  const { rows } = await sql.query<{ id: string }>(
+    `INSERT INTO channel_accounts (tenant_id, channel, name, external_id, config, secrets_enc, api_base_url, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active')
+     ON CONFLICT (channel, external_id) DO UPDATE SET name = EXCLUDED.name, config = EXCLUDED.config,
+       secrets_enc = EXCLUDED.secrets_enc, api_base_url = EXCLUDED.api_base_url, status = 'active'
+     WHERE channel_accounts.tenant_id = EXCLUDED.tenant_id
+     RETURNING id`,
+    [tenantId, a.channel, a.name, a.externalId, JSON.stringify(a.config), Object.keys(a.secrets).length ? box.seal(a.secrets) : null, a.apiBaseUrl],
+  );
+  if (!rows[0]) throw new NotFoundError(`A ${a.channel} account with id ${a.externalId} belongs to another tenant.`);
+  return rows[0].id;
+}

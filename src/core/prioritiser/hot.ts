@@ -1,0 +1,197 @@
+import type { Sql } from '../../db/database.ts';
+import type { Tenant } from '../tenants.ts';
+import { loadStages, type StageInfo } from '../scoring/context.ts';
+import { recomputeStaleScores } from '../scoring/recompute.ts';
+import { bestTimeToContact, type BestTime } from './best-time.ts';
+
+/**
+ * How much each consideration can add to a lead's priority. The score
+ * carries most of it; an unanswered message past the SLA outranks a
+ * slightly better score, because a reply delayed is a lead cooled down.
+ */
+export const PRIORITY = {
+  scoreWeight: 0.6,
+  slaBreached: 25,
+  replyDue: 15,
+  /** An unanswered message older than this is no longer a reply "due": the lead has gone cold. */
+  awaitingMaxDays: 14,
+  recent: 10,
+  recentDays: 7,
+  value: 15,
+  cold: 5,
+  coldDays: 14,
+} as const;
+
+/** Lazily re-scored per request at most; more stale leads than this are reported, not silently ignored. */
+export const LAZY_RESCORE_LIMIT = 5_000;
+
+export type ReasonKey = 'sla_breached' | 'reply_due' | 'recent' | 'value' | 'cold' | 'score';
+
+export interface HotLead {
+  leadId: string;
+  name: string;
+  score: number | null;
+  grade: string | null;
+  stage: StageInfo | undefined;
+  ownerName: string | null;
+  dealAmount: number;
+  priority: number;
+  components: Record<Exclude<ReasonKey, 'reply_due' | 'sla_breached'> | 'sla', number>;
+  reasons: { key: ReasonKey; params: Record<string, string | number> }[];
+  best: BestTime;
+}
+
+export interface HotLeadQuery {
+  now: Date;
+  limit: number;
+  /** Only this owner's leads; undefined = the whole team. */
+  ownerId?: string | undefined;
+  stageKey?: string | undefined;
+}
+
+export interface HotLeadList {
+  leads: HotLead[];
+  /** Leads still unscored after the lazy rescore (ranked as score 0): a full `closer scores recompute` fixes it. */
+  staleRemaining: boolean;
+}
+
+interface Row {
+  id: string;
+  display_name: string;
+  score: number | null;
+  grade: string | null;
+  stage_key: string;
+  owner_name: string | null;
+  timezone: string | null;
+  deal_amount: string;
+  waited_min: number | null;
+  days_since_contact: number;
+  awaiting: boolean;
+  p_score: number;
+  p_sla: number;
+  p_recent: number;
+  p_value: number;
+  p_cold: number;
+  priority: number;
+}
+
+/**
+ * Open leads (not won or lost, not opted out, not unreachable) ranked by
+ * priority, computed set-based in one query; then the best time to contact
+ * for just the leads returned.
+ */
+export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): Promise<HotLeadList> {
+  const stale = await recomputeStaleScores(sql, tenant, { now: q.now, limit: LAZY_RESCORE_LIMIT, scope: { ownerId: q.ownerId, openOnly: true } });
+  const stages = await loadStages(sql);
+  const open = stages.filter((s) => s.openIndex !== null && (!q.stageKey || s.key === q.stageKey)).map((s) => s.key);
+  const sla = tenant.settings.sla_response_minutes;
+  const P = PRIORITY;
+  const params: unknown[] = [q.now, open, sla, q.limit];
+  let ownerSql = '';
+  if (q.ownerId) {
+    params.push(q.ownerId);
+    ownerSql = `AND l.owner_id = $${params.length}`;
+  }
+  const { rows } = await sql.query<Row>(
+    `WITH open_deals AS (
+       SELECT lead_id, sum(amount) AS amount FROM deals WHERE status = 'open' GROUP BY lead_id
+     ),
+     ref AS (SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY amount), 0)::float8 AS p90 FROM open_deals),
+     cand AS (
+       SELECT l.id, l.display_name, l.score, l.grade, l.stage_key, l.timezone, s.name AS owner_name,
+              coalesce(d.amount, 0) AS deal_amount,
+              (l.last_inbound_at IS NOT NULL AND l.last_inbound_at <= $1
+                AND (l.last_contact_at IS NULL OR l.last_inbound_at > l.last_contact_at)
+                AND l.last_inbound_at > $1::timestamptz - make_interval(days => ${P.awaitingMaxDays})) AS awaiting,
+              extract(epoch FROM ($1::timestamptz - l.last_inbound_at))::float8 / 60 AS waited_min,
+              greatest(0, extract(epoch FROM ($1::timestamptz - coalesce(l.last_contact_at, l.created_at)))::float8 / 86400) AS days_since_contact,
+              coalesce(l.score, 0)::float8 AS s
+       FROM leads l
+       LEFT JOIN open_deals d ON d.lead_id = l.id
+       LEFT JOIN staff_users s ON s.id = l.owner_id
+       WHERE l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}
+     ),
+     scored AS (
+       SELECT cand.*,
+              ${P.scoreWeight} * s AS p_score,
+              CASE WHEN awaiting AND waited_min > $3 THEN ${P.slaBreached} WHEN awaiting THEN ${P.replyDue} ELSE 0 END AS p_sla,
+              CASE WHEN waited_min >= 0 AND waited_min < ${P.recentDays * 1440} THEN ${P.recent} * (1 - waited_min / ${P.recentDays * 1440}) ELSE 0 END AS p_recent,
+              CASE WHEN ref.p90 > 0 THEN ${P.value} * least(1, deal_amount::float8 / ref.p90) ELSE 0 END AS p_value,
+              ${P.cold} * s / 100 * least(1, days_since_contact / ${P.coldDays}) AS p_cold
+       FROM cand, ref
+     )
+     -- No window over all candidates here: it would defeat the top-N sort that keeps this fast at 100k leads.
+     SELECT *, p_score + p_sla + p_recent + p_value + p_cold AS priority
+     FROM scored ORDER BY priority DESC, id LIMIT $4`,
+    params,
+  );
+  const hours = await inboundHours(sql, rows, tenant.timezone, q.now);
+  const byKey = new Map(stages.map((s) => [s.key, s]));
+  const leads = rows.map((r): HotLead => {
+    const tz = validZone(r.timezone) ?? tenant.timezone;
+    return {
+      leadId: r.id,
+      name: r.display_name,
+      score: r.score,
+      grade: r.grade,
+      stage: byKey.get(r.stage_key),
+      ownerName: r.owner_name,
+      dealAmount: Number(r.deal_amount),
+      priority: Math.round(r.priority * 10) / 10,
+      components: { score: r.p_score, sla: r.p_sla, recent: r.p_recent, value: r.p_value, cold: r.p_cold },
+      reasons: reasonsFor(r, sla),
+      best: bestTimeToContact({ now: q.now, timeZone: tz, businessHours: tenant.settings.business_hours, inboundHours: hours.get(r.id) ?? new Map() }),
+    };
+  });
+  return { leads, staleRemaining: stale.remaining };
+}
+
+/** The one or two things that put the lead where it is, biggest first; the score when nothing else stands out. */
+export function reasonsFor(
+  r: Pick<Row, 'p_sla' | 'p_recent' | 'p_value' | 'p_cold' | 'waited_min' | 'days_since_contact' | 'deal_amount' | 'score' | 'grade'>,
+  slaMinutes: number,
+): HotLead['reasons'] {
+  const items: { size: number; key: ReasonKey; params: Record<string, string | number> }[] = [];
+  const waited = Math.max(0, Math.round(r.waited_min ?? 0));
+  if (r.p_sla >= PRIORITY.slaBreached) items.push({ size: r.p_sla, key: 'sla_breached', params: { minutes: waited, hours: Math.round(waited / 60), sla: slaMinutes } });
+  else if (r.p_sla > 0) items.push({ size: r.p_sla, key: 'reply_due', params: { minutes: waited, sla: slaMinutes } });
+  // "Wrote recently" adds nothing once the unanswered message is already the reason.
+  if (r.p_recent >= 2 && r.p_sla === 0) items.push({ size: r.p_recent, key: 'recent', params: { minutes: waited } });
+  if (r.p_value >= 2) items.push({ size: r.p_value, key: 'value', params: { amount: Number(r.deal_amount) } });
+  if (r.p_cold >= 2) items.push({ size: r.p_cold, key: 'cold', params: { days: Math.round(r.days_since_contact) } });
+  items.sort((a, b) => b.size - a.size);
+  const out = items.slice(0, 2).map(({ key, params }) => ({ key, params }));
+  if (out.length === 0 || r.score !== null) out.push({ key: 'score', params: { score: r.score ?? 0, grade: r.grade ?? '-' } });
+  return out.slice(0, 3);
+}
+
+function validZone(tz: string | null): string | undefined {
+  if (!tz) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz;
+  } catch {
+    return undefined;
+  }
+}
+
+async function inboundHours(sql: Sql, rows: Row[], tenantZone: string, now: Date): Promise<Map<string, Map<number, number>>> {
+  const out = new Map<string, Map<number, number>>();
+  if (rows.length === 0) return out;
+  const zones = new Map(rows.map((r) => [r.id, validZone(r.timezone) ?? tenantZone]));
+  const { rows: acts } = await sql.query<{ lead_id: string; occurred_at: Date }>(
+    `SELECT lead_id, occurred_at FROM activities WHERE lead_id = ANY($1::uuid[]) AND kind = 'message_in' AND occurred_at <= $2`,
+    [rows.map((r) => r.id), now],
+  );
+  const fmt = new Map<string, Intl.DateTimeFormat>();
+  for (const a of acts) {
+    const tz = zones.get(a.lead_id)!;
+    let f = fmt.get(tz);
+    if (!f) fmt.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hour: 'numeric', hourCycle: 'h23' })));
+    const h = Number(f.format(a.occurred_at)) % 24;
+    const m = out.get(a.lead_id) ?? new Map<number, number>();
+    m.set(h, (m.get(h) ?? 0) + 1);
+    out.set(a.lead_id, m);
+  }
+  return out;
+}
