@@ -21,7 +21,13 @@ import { startTurnWorker } from './jobs/turns.ts';
 import { startDeliveryWorker } from './jobs/delivery.ts';
 import { startReconciler } from './jobs/reconcile.ts';
 import { startReportsWorker } from './jobs/reports.ts';
+import { createFollowupQueue, startFollowupWorker } from './jobs/followups.ts';
+import { startScheduler } from './jobs/scheduler.ts';
+import { createAlertQueue, startAlertWorker } from './jobs/alerts.ts';
+import { observeWorker } from './jobs/metrics.ts';
 import { startHttpServer, type HttpServer } from './server.ts';
+import { startHandoffWorker } from './bots/slack/handoff.ts';
+import { closeHandoffQueue } from './core/handoff/queue.ts';
 
 /**
  * The composition root: every long-lived dependency is built here and passed
@@ -115,6 +121,7 @@ export async function startApp(opts: StartOptions): Promise<App> {
 
     const queues = createQueues(redis.options, config.redisPrefix);
     cleanups.push(() => queues.close());
+    cleanups.push(() => closeHandoffQueue(queues));
     const bus = new EventBus(redis.options, config.redisPrefix);
     cleanups.push(() => bus.close());
 
@@ -129,12 +136,22 @@ export async function startApp(opts: StartOptions): Promise<App> {
         startTurnWorker({ db, log, bus, queues, agent, turnTimeoutMs: config.turnTimeoutMs }, redis.options, config.redisPrefix),
         startDeliveryWorker({ db, log, bus, adapters }, redis.options, config.redisPrefix),
       ];
+      workers.push(startHandoffWorker({ db, log, secrets, queues }, redis.options, config.redisPrefix));
       const stopReconciler = startReconciler(db, queues, log);
       const reports = startReportsWorker({ db, queues, log }, redis.options, config.redisPrefix);
+      const followups = createFollowupQueue(redis.options, config.redisPrefix);
+      workers.push(startFollowupWorker({ db, queues, followups, log }, redis.options, config.redisPrefix));
+      const alertQueue = createAlertQueue(redis.options, config.redisPrefix);
+      const alertDeps = { db, queues, alerts: alertQueue, log };
+      workers.push(startAlertWorker(alertDeps, redis.options, config.redisPrefix));
+      const stopScheduler = startScheduler({ db, followups, log, alerts: alertDeps });
+      for (const w of [...workers, reports.worker]) observeWorker(w);
       // Registered after the queues, so they stop first: in-flight jobs finish before connections close.
       cleanups.push(async () => {
         stopReconciler();
+        await stopScheduler();
         await Promise.all([...workers.map((w) => w.close()), reports.close()]);
+        await Promise.all([followups.close(), alertQueue.close()]);
       });
     }
 

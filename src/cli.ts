@@ -48,6 +48,13 @@ async function runForever(app: App, log: Logger): Promise<void> {
   await new Promise(() => undefined);
 }
 
+/** Each active channel account's webhook URL, for `closer start` to print. */
+async function activeWebhookLines(app: App, cfg: Config): Promise<string> {
+  const { listAccounts, webhookUrl } = await import('./cli/channels.ts');
+  const active = (await listAccounts(app.db)).filter((a) => a.status === 'active');
+  return active.map((a) => `  Webhook (${a.tenant} ${a.channel}): ${webhookUrl(cfg, a.channel, a.id)}\n`).join('');
+}
+
 program
   .command('start')
   .description('Run everything in one process: HTTP server (webhooks, local web chat, health) and the workers. With no DATABASE_URL/REDIS_URL it uses an embedded PostgreSQL and a private redis-server under ./.closer, and seeds the demo tenants on first start.')
@@ -63,7 +70,9 @@ program
         (cfg.localChat ? `  Chat in your browser: ${app.http?.url}/\n` : '') +
         `  Or in a terminal:    npx closer chat --tenant demo-clinic --as rep\n` +
         `  One turn as JSON:    npx closer ask --tenant demo-realty --as customer "مرحبا" --json\n` +
-        `  Health:              ${app.http?.url}/readyz\n\n`,
+        `  Health:              ${app.http?.url}/readyz\n` +
+        (await activeWebhookLines(app, cfg)) +
+        '\n',
     );
     await runForever(app, log);
   });
@@ -256,6 +265,18 @@ registerLeads(program);
 
 import { registerUsage } from './cli/usage.ts';
 registerUsage(program);
+
+import { registerReembed } from './cli/reembed.ts';
+registerReembed(program);
+
+import { registerChannels } from './cli/channels.ts';
+registerChannels(program);
+
+import { registerSlack } from './cli/slack.ts';
+registerSlack(program);
+
+import { registerJobs } from './cli/jobs.ts';
+registerJobs(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(0),

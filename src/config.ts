@@ -19,6 +19,8 @@ const EXAMPLES: Record<string, string> = {
   LOG_LEVEL: 'info',
   CLOSER_SECRET_KEY: '<64 hex characters, e.g. from `openssl rand -hex 32`>',
   LOCAL_CHAT: 'on',
+  ADMIN_USER: 'admin',
+  ADMIN_PASSWORD: '<at least 12 characters, e.g. from `openssl rand -base64 18`>',
   TURN_DEBOUNCE_MS: '250',
   TURN_TIMEOUT_MS: '20000',
   CLOSER_HOME: './.closer',
@@ -61,6 +63,8 @@ const EnvSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
   LOCAL_CHAT: flag.optional(),
+  ADMIN_USER: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits and _.@- only').optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').max(200).optional(),
   DEMO_SEED: flag.optional(),
   TURN_DEBOUNCE_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   TURN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(20_000),
@@ -103,6 +107,8 @@ export interface Config {
   turnTimeoutMs: number;
   llm: LlmConfig;
   embeddings: EmbeddingsConfig;
+  /** Basic-auth credentials for /admin/queues; undefined keeps the dashboard off. */
+  admin: { user: string; password: string } | undefined;
 }
 
 /** The chat model: none means rules mode. Keys are never logged. */
@@ -143,6 +149,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const embedded = e.DATABASE_URL === undefined;
   const llm = llmConfig(e);
   const embeddings = embeddingsConfig(e);
+  if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    throw configError(e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD', 'set both ADMIN_USER and ADMIN_PASSWORD (or neither, which keeps the queue dashboard off)');
+  }
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -159,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnTimeoutMs: e.TURN_TIMEOUT_MS,
     llm,
     embeddings,
+    admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
   };
 }
 

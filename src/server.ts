@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import type { App } from './app.ts';
 import { localRoutes } from './bots/local/routes.ts';
 import { CHANNEL_MODULES } from './bots/registry.ts';
+import { createMetrics, type MetricsHandle } from './jobs/metrics.ts';
+import { mountDashboard } from './jobs/dashboard.ts';
 
 export interface HttpServer {
   url: string;
@@ -13,7 +15,7 @@ export interface HttpServer {
 }
 
 /** Builds the HTTP app: health, readiness, the local chat, and (later) webhooks and admin views. */
-export function buildHttpApp(app: App, localToken: string, redisProbe: Redis): Hono {
+export function buildHttpApp(app: App, localToken: string, redisProbe: Redis, metrics?: MetricsHandle): Hono {
   const http = new Hono();
   http.get('/healthz', (c) => c.json({ status: 'ok' }));
   http.get('/readyz', async (c) => {
@@ -21,6 +23,13 @@ export function buildHttpApp(app: App, localToken: string, redisProbe: Redis): H
     const ok = database === 'ok' && redis === 'ok';
     return c.json({ status: ok ? 'ready' : 'not ready', database, redis }, ok ? 200 : 503);
   });
+  if (metrics) {
+    http.get('/metrics', async (c) => {
+      const m = await metrics.render();
+      return c.body(m.body, 200, { 'content-type': m.contentType });
+    });
+    mountDashboard(http, metrics.queues, app.config.admin, app.log);
+  }
   // Webhooks: each channel verifies its own requests (signatures, secret tokens) before anything is stored.
   for (const module of CHANNEL_MODULES) module.mount(http, app.channelContext);
   if (app.config.localChat) {
@@ -69,7 +78,8 @@ export async function startHttpServer(app: App): Promise<HttpServer> {
   app.localToken = token;
   const probe = new Redis({ ...app.redis.options, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   probe.on('error', () => undefined);
-  const http = buildHttpApp(app, token, probe);
+  const metrics = createMetrics(app.db, app.redis, app.config.redisPrefix);
+  const http = buildHttpApp(app, token, probe, metrics);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: http.fetch, port: app.config.port, hostname: app.config.host }, () => resolve(s));
     s.once('error', reject);
@@ -82,6 +92,7 @@ export async function startHttpServer(app: App): Promise<HttpServer> {
     close: () =>
       new Promise<void>((resolve) => {
         probe.disconnect();
+        void metrics.close();
         // SSE streams would keep the server open; close them too.
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => resolve());

@@ -1,7 +1,7 @@
-import { withSystem, withTenant } from '../db/tenant.ts';
+import { withTenant } from '../db/tenant.ts';
 import { ingestInbound, type IngestResult } from '../core/conversations.ts';
 import type { InboundMessage } from '../core/messages/types.ts';
-import { getTenantById } from '../core/tenants.ts';
+import { cachedTenant } from '../core/tenants.ts';
 import { enqueueTurn } from '../jobs/queues.ts';
 import type { ChannelContext } from './types.ts';
 
@@ -12,7 +12,7 @@ import type { ChannelContext } from './types.ts';
  * acknowledge at once.
  */
 export async function acceptInbound(ctx: ChannelContext, msg: InboundMessage): Promise<IngestResult> {
-  const tenant = await withSystem(ctx.db, (sql) => getTenantById(sql, msg.tenantId));
+  const tenant = await cachedTenant(ctx.db, msg.tenantId);
   const result = await withTenant(ctx.db, tenant.id, (sql) => ingestInbound(sql, tenant, msg));
   if (!result.duplicate) {
     await enqueueTurn(ctx.queues, { tenantId: tenant.id, conversationId: result.conversationId, messageId: result.messageId }, ctx.config.turnDebounceMs);

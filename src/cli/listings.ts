@@ -5,11 +5,12 @@ import { withCliDatabase } from './database.ts';
 import type { Database } from '../db/database.ts';
 import type { Tenant } from '../core/tenants.ts';
 import type { BuyerMatch, Listing } from '../core/matching/queries.ts';
+import type { ListingNotifyResult } from '../core/alerts/listing.ts';
 
 /**
  * `closer listings add|matches`: add a property listing to an agency and see
- * which buyers it matches. Telling those buyers is the background-jobs
- * feature, not built yet; the output says so.
+ * which buyers it matches. Adding one also tells the matched, opted-in
+ * buyers and their agents (queued messages the running server delivers).
  */
 export function registerListings(program: Command): void {
   const listings = program.command('listings').description('Property listings of an agency tenant: add one, see which buyers match it.');
@@ -30,15 +31,16 @@ export function registerListings(program: Command): void {
     .option('--limit <n>', 'how many matching buyers to print (1-20)', limit, 20)
     .option('--json', 'print JSON instead of text')
     .action(async (opts: { tenant: string; ref: string; title: string; city: string; district?: string; type: string; price: string; bedrooms?: string; area?: string; status: string; limit: number; json?: boolean }) => {
-      await withDatabase(opts.tenant, async (db, tenant, { withTenant, createListing, matchBuyersForListing }) => {
-        const { listing, buyers } = await withTenant(db, tenant.id, async (sql) => {
+      await withDatabase(opts.tenant, async (db, tenant, { withTenant, createListing, matchBuyersForListing, notifyBuyersOfListing }) => {
+        const { listing, buyers, notice } = await withTenant(db, tenant.id, async (sql) => {
           const listing = await createListing(sql, tenant, {
             ref: opts.ref, title: opts.title, city: opts.city, district: opts.district, type: opts.type as never,
             price: opts.price, bedrooms: opts.bedrooms, area: opts.area, status: opts.status as never,
           });
-          return { listing, buyers: await matchBuyersForListing(sql, listing, { limit: opts.limit, onlyContactable: false, tenantSlug: tenant.slug }) };
+          const notice = await notifyBuyersOfListing(sql, tenant, listing.id, new Date());
+          return { listing, notice, buyers: await matchBuyersForListing(sql, listing, { limit: opts.limit, onlyContactable: false, tenantSlug: tenant.slug }) };
         });
-        print(tenant, listing, buyers, Boolean(opts.json), 'added');
+        print(tenant, listing, buyers, Boolean(opts.json), 'added', notice);
       });
     });
 
@@ -69,12 +71,13 @@ function limit(v: string): number {
 }
 
 async function loadDeps() {
-  const [tenantMod, listingsMod, queries, places, errors] = await Promise.all([
+  const [tenantMod, listingsMod, queries, places, errors, notify] = await Promise.all([
     import('../db/tenant.ts'),
     import('../core/matching/listings.ts'),
     import('../core/matching/queries.ts'),
     import('../core/matching/places.ts'),
     import('../errors.ts'),
+    import('../core/alerts/listing.ts'),
   ]);
   return {
     withTenant: tenantMod.withTenant,
@@ -84,6 +87,7 @@ async function loadDeps() {
     findListings: queries.findListings,
     placeIndexFor: places.placeIndexFor,
     NotFoundError: errors.NotFoundError,
+    notifyBuyersOfListing: notify.notifyBuyersOfListing,
   };
 }
 
@@ -98,9 +102,15 @@ async function withDatabase(slug: string, fn: (db: Database, tenant: Tenant, dep
   });
 }
 
-const NOT_NOTIFIED = 'Matching buyers are not notified: telling buyers about new listings is the background-jobs feature, not built yet.';
+const MATCHES_ONLY = 'This only lists matches; buyers are told about a listing once, when it is added.';
 
-function print(tenant: Tenant, listing: Listing, buyers: BuyerMatch[], json: boolean, mode: 'added' | 'matches'): void {
+/** What the notification step did, in one line (the messages are queued; the running server delivers them). */
+function noticeLine(n: ListingNotifyResult | undefined): string {
+  if (!n) return MATCHES_ONLY;
+  return `Notified ${n.notified.length} matched opted-in buyer(s) and ${n.ownerMessages.length} owning agent(s); ${n.skipped.length} skipped (${[...new Set(n.skipped.map((s) => s.reason))].join(', ') || 'none'}). Messages are queued and sent by the running server (closer start).`;
+}
+
+function print(tenant: Tenant, listing: Listing, buyers: BuyerMatch[], json: boolean, mode: 'added' | 'matches', notice?: ListingNotifyResult): void {
   if (json) {
     process.stdout.write(
       JSON.stringify(
@@ -111,8 +121,8 @@ function print(tenant: Tenant, listing: Listing, buyers: BuyerMatch[], json: boo
             lead_id: b.leadId, name: b.displayName, stage: b.stageKey, owner: b.ownerName, score: b.match.score,
             contactable: b.consent === 'opted_in' && !b.unreachable, consent: b.consent, unreachable: b.unreachable, reasons: b.match.reasons,
           })),
-          notified: false,
-          note: NOT_NOTIFIED,
+          notified: notice ? { buyers: notice.notified.map((n) => n.leadId), skipped: notice.skipped, owner_messages: notice.ownerMessages.length } : false,
+          note: noticeLine(notice),
         },
         null,
         2,
@@ -139,6 +149,6 @@ function print(tenant: Tenant, listing: Listing, buyers: BuyerMatch[], json: boo
       lines.push(`  ${String(b.match.score).padStart(3)}  ${b.displayName}  [${b.stageKey}; owner ${b.ownerName ?? 'nobody'}; ${contact}]  ${why}`);
     }
   }
-  lines.push('', NOT_NOTIFIED);
+  lines.push('', noticeLine(notice));
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -3,6 +3,7 @@ import type { InboundMessage, OutboundMessage } from './messages/types.ts';
 import type { Tenant } from './tenants.ts';
 import { createLeadForNewContact } from './leads/intake.ts';
 import type { Person } from './actors.ts';
+import { onLeadEvent } from './followups/events.ts';
 
 export interface IngestResult {
   tenantId: string;
@@ -61,7 +62,12 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
        VALUES ($1, $2, 'message_in', $3, $4, $5, $6)`,
       [tenant.id, identity.leadId, msg.channel, (msg.text ?? '').slice(0, 2000), JSON.stringify({ message_id: inserted.rows[0].id }), msg.receivedAt],
     );
-    await sql.query('UPDATE leads SET last_inbound_at = GREATEST(last_inbound_at, $2), updated_at = now() WHERE id = $1', [identity.leadId, msg.receivedAt]);
+    // A reply is a scoring input (engagement, reply behaviour): the score is recomputed when next read.
+    await sql.query(
+      'UPDATE leads SET last_inbound_at = GREATEST(last_inbound_at, $2), updated_at = now(), scored_at = NULL WHERE id = $1',
+      [identity.leadId, msg.receivedAt],
+    );
+    await onLeadEvent(sql, tenant, { type: 'replied', leadId: identity.leadId }, msg.receivedAt);
   }
   return { tenantId: tenant.id, conversationId: conv.id, messageId: inserted.rows[0].id, duplicate: false, conversationStatus: conv.status };
 }
@@ -182,6 +188,7 @@ export interface TurnOutcome {
   inboundStatus: 'handled' | 'ignored' | 'failed';
   error?: string | undefined;
   focusLeadId?: string | null | undefined;
+  /** Keys to set in conversations.state (merged: what tools wrote during the turn is kept). */
   state?: Record<string, unknown> | undefined;
 }
 
@@ -191,8 +198,9 @@ export async function recordTurn(sql: Sql, tenant: Tenant, conv: ConversationRow
   const ids: string[] = [];
   for (const reply of outcome.replies) {
     const { rows } = await sql.query<{ id: string }>(
-      `INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, author, text, parts, status, reply_to_id, turn_id, mode, tool_calls)
-       VALUES ($1, $2, $3, 'out', 'bot', $4, $5, 'pending', $6, $7, $8, $9) RETURNING id`,
+      // clock_timestamp(), not now(): replies of one turn must keep their order for delivery.
+      `INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, author, text, parts, status, reply_to_id, turn_id, mode, tool_calls, created_at)
+       VALUES ($1, $2, $3, 'out', 'bot', $4, $5, 'pending', $6, $7, $8, $9, clock_timestamp()) RETURNING id`,
       [tenant.id, conv.id, conv.channel_account_id, reply.text, JSON.stringify(reply.parts), replyTo, outcome.turnId, outcome.mode, JSON.stringify(outcome.toolCalls)],
     );
     ids.push(rows[0]!.id);
@@ -204,7 +212,7 @@ export async function recordTurn(sql: Sql, tenant: Tenant, conv: ConversationRow
   await sql.query(
     `UPDATE conversations SET last_message_at = now(),
        focus_lead_id = CASE WHEN $2::boolean THEN $3::uuid ELSE focus_lead_id END,
-       state = COALESCE($4::jsonb, state)
+       state = state || COALESCE($4::jsonb, '{}'::jsonb)
      WHERE id = $1`,
     [conv.id, outcome.focusLeadId !== undefined, outcome.focusLeadId ?? null, outcome.state ? JSON.stringify(outcome.state) : null],
   );

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/database.ts';
-import { embedLocal, toSqlVector } from './embeddings/local.ts';
+import { queryVectorFor } from './embeddings/query.ts';
 import { findKeys } from './customer/match.ts';
 import { TOPIC_TERMS } from './customer/vocabulary.ts';
 
@@ -41,14 +41,14 @@ export const KEYWORD_BOOST = 1;
 export const ANSWER_THRESHOLD = 0.45;
 
 export async function searchKnowledge(sql: Sql, question: string, limit = 3): Promise<KnowledgeHit[]> {
-  const vector = embedLocal(question);
+  const query = await queryVectorFor(sql, 'knowledge_chunks', question);
   const topics = findKeys(question, TOPIC_TERMS);
   const bySource = new Map<string, { similarity: number; keyword: boolean }>();
-  if (vector.some((x) => x !== 0)) {
+  if (query) {
     const { rows } = await sql.query<{ source: string; sim: number }>(
       `SELECT source, 1 - (embedding <=> $1::vector) AS sim FROM knowledge_chunks
-       WHERE embedding IS NOT NULL ORDER BY embedding <=> $1::vector LIMIT 12`,
-      [toSqlVector(vector)],
+       WHERE embedding IS NOT NULL AND embedding_model = $2 ORDER BY embedding <=> $1::vector LIMIT 12`,
+      [query.vector, query.model],
     );
     for (const r of rows) {
       const prev = bySource.get(r.source);

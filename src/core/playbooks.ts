@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../db/database.ts';
-import { LOCAL_EMBEDDING_MODEL, embedLocal, toSqlVector } from './embeddings/local.ts';
+import { queryVectorFor } from './embeddings/query.ts';
 
 /**
  * Retrieval over `playbook_entries`: the tenant's sales playbook (objection
@@ -36,7 +36,7 @@ function toEntry(r: Row): PlaybookEntry {
 
 /**
  * Entries of `kind` in `categories`, nearest in meaning to `text` first
- * (pgvector cosine distance on the local embedding). Vectors made by another
+ * (pgvector cosine distance, see embeddings/query.ts for which model). Vectors made by another
  * embedding model live in a different space, so they are not compared: those
  * entries come last, as do all entries when the text has no letters.
  */
@@ -44,8 +44,7 @@ export async function searchPlaybook(
   sql: Sql,
   opts: { kind: 'objection' | 'stage' | 'closing' | 'upsell'; categories: readonly string[]; text: string; locales?: readonly string[]; limit?: number },
 ): Promise<PlaybookEntry[]> {
-  const v = embedLocal(opts.text);
-  const query = v.some((x) => x !== 0) ? toSqlVector(v) : null;
+  const q = await queryVectorFor(sql, 'playbook_entries', opts.text);
   const { rows } = await sql.query<Row>(
     `SELECT id, kind, category, locale, title, body, data,
             CASE WHEN $1::vector IS NOT NULL AND embedding IS NOT NULL AND embedding_model = $2 THEN embedding <=> $1::vector END AS distance
@@ -53,7 +52,7 @@ export async function searchPlaybook(
      WHERE kind = $3 AND category = ANY($4::text[]) AND ($5::text[] IS NULL OR locale = ANY($5::text[]))
      ORDER BY distance NULLS LAST, title
      LIMIT $6`,
-    [query, LOCAL_EMBEDDING_MODEL, opts.kind, [...opts.categories], opts.locales ? [...opts.locales] : null, opts.limit ?? 50],
+    [q?.vector ?? null, q?.model ?? null, opts.kind, [...opts.categories], opts.locales ? [...opts.locales] : null, opts.limit ?? 50],
   );
   return rows.map(toEntry);
 }

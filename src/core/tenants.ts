@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Sql } from '../db/database.ts';
+import type { Database, Sql } from '../db/database.ts';
+import { withSystem } from '../db/tenant.ts';
 import { NotFoundError } from '../errors.ts';
 
 export const TenantSettingsSchema = z
@@ -79,4 +80,20 @@ export async function getTenantById(sql: Sql, id: string): Promise<Tenant> {
   const { rows } = await sql.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants WHERE id = $1`, [id]);
   if (!rows[0]) throw new NotFoundError(`No tenant with id ${id}.`);
   return toTenant(rows[0]);
+}
+
+const caches = new WeakMap<Database, Map<string, { tenant: Tenant; at: number }>>();
+
+/**
+ * A tenant by id from a short-lived cache: webhooks and turns need it on every
+ * message, and settings changes may take up to `ttlMs` to apply.
+ */
+export async function cachedTenant(db: Database, id: string, ttlMs = 30_000): Promise<Tenant> {
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new Map()));
+  const hit = cache.get(id);
+  if (hit && Date.now() - hit.at < ttlMs) return hit.tenant;
+  const tenant = await withSystem(db, (sql) => getTenantById(sql, id));
+  cache.set(id, { tenant, at: Date.now() });
+  return tenant;
 }

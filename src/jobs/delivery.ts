@@ -1,19 +1,25 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { withTenant } from '../db/tenant.ts';
 import type { Database } from '../db/database.ts';
 import { ChannelApiError, ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ChannelAdapter } from '../bots/types.ts';
+import type { ChannelAdapter, ChannelLimits } from '../bots/types.ts';
+import { CHANNEL_MODULES } from '../bots/registry.ts';
 import type { Channel, OutboundPart } from '../core/messages/types.ts';
 import type { EventBus } from './bus.ts';
 import { DELIVERY_JOB_OPTIONS, bullConnection, QUEUE_NAMES, type DeliveryJob } from './queues.ts';
+import { DeliveryRateLimiter } from './ratelimit.ts';
 
 export interface DeliveryDeps {
   db: Database;
   log: Logger;
   bus: EventBus;
   adapters: Map<Channel, ChannelAdapter>;
+  /** Shared send budgets; without one, nothing is rate limited (the local channel, unit tests). */
+  limiter?: DeliveryRateLimiter | undefined;
+  /** Each channel's limits (default: the registered channel modules'). */
+  limits?: ReadonlyMap<Channel, ChannelLimits> | undefined;
 }
 
 interface Claimed {
@@ -22,24 +28,66 @@ interface Claimed {
   channel_account_id: string;
   channel: Channel;
   external_chat_id: string;
+  channel_identity_id: string | null;
+  lead_id: string | null;
   text: string | null;
   parts: OutboundPart[];
   attempts: number;
 }
 
+/** How long a message waits before looking again when an older one of its chat is still on its way. */
+const HOLD_MS = 150;
+
 /**
  * Sends one outbound message. The pending → sending update is conditional, so
  * two workers (or a re-added job) can never send the same row twice.
+ * 'wait' means "not now, come back in waitMs": an older message of the same
+ * chat is not delivered yet (chats keep their order) or the platform's
+ * budget for this chat or account is spent.
  */
-export type DeliveryOutcome = { status: 'sent' | 'skipped' | 'failed' } | { status: 'retry'; retryAfterMs?: number | undefined };
+export type DeliveryOutcome =
+  | { status: 'sent' | 'skipped' | 'failed' }
+  | { status: 'retry'; retryAfterMs?: number | undefined }
+  | { status: 'wait'; waitMs: number; reason: 'order' | 'rate' };
+
+interface Peek {
+  conversation_id: string;
+  channel_account_id: string;
+  channel: Channel;
+  external_chat_id: string;
+  status: string;
+  older: number;
+}
 
 export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attempt: { isFinal: boolean }): Promise<DeliveryOutcome> {
+  const peek = await withTenant(deps.db, job.tenantId, async (sql) => {
+    const { rows } = await sql.query<Peek>(
+      `SELECT m.conversation_id, m.channel_account_id, c.channel, c.external_chat_id, m.status,
+         (SELECT count(*)::int FROM messages o
+          WHERE o.conversation_id = m.conversation_id AND o.direction = 'out'
+            -- A row left 'sending' by a crashed worker must not hold its chat forever.
+            AND (o.status = 'pending' OR (o.status = 'sending' AND o.created_at > now() - interval '10 minutes'))
+            AND (o.created_at, o.id) < (m.created_at, m.id)) AS older
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id
+       WHERE m.id = $1 AND m.direction = 'out'`,
+      [job.messageId],
+    );
+    return rows[0];
+  });
+  if (!peek || peek.status !== 'pending') return { status: 'skipped' };
+  if (peek.older > 0) return { status: 'wait', waitMs: HOLD_MS, reason: 'order' };
+  const limits = (deps.limits ?? DEFAULT_LIMITS).get(peek.channel);
+  if (deps.limiter && limits) {
+    const waitMs = await deps.limiter.take(peek.channel, limits, peek.channel_account_id, peek.external_chat_id);
+    if (waitMs > 0) return { status: 'wait', waitMs, reason: 'rate' };
+  }
+
   const row = await withTenant(deps.db, job.tenantId, async (sql) => {
     const { rows } = await sql.query<Claimed>(
       `UPDATE messages m SET status = 'sending', attempts = m.attempts + 1
        FROM conversations c
        WHERE m.id = $1 AND m.status = 'pending' AND m.direction = 'out' AND c.id = m.conversation_id
-       RETURNING m.id, m.conversation_id, m.channel_account_id, c.channel, c.external_chat_id, m.text, m.parts, m.attempts`,
+       RETURNING m.id, m.conversation_id, m.channel_account_id, c.channel, c.external_chat_id, c.channel_identity_id, c.lead_id, m.text, m.parts, m.attempts`,
       [job.messageId],
     );
     return rows[0];
@@ -66,13 +114,16 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
     await deps.bus.publish({ type: 'delivered', conversationId: row.conversation_id, messageId: row.id });
     return { status: 'sent' };
   } catch (err) {
-    const temporary = err instanceof ChannelApiError && !err.permanent;
+    const apiError = err instanceof ChannelApiError ? err : undefined;
     const message = (err as Error).message;
-    if (temporary && !attempt.isFinal) {
+    // A platform's "come back in N seconds" is not a failure: it does not use up an attempt.
+    const rateLimited = apiError && !apiError.permanent && apiError.retryAfterMs !== undefined && apiError.retryAfterMs > 0;
+    if (apiError && !apiError.permanent && (rateLimited || !attempt.isFinal)) {
       await finish('pending', { error: message });
-      deps.log.warn({ messageId: row.id, err: message }, 'delivery failed, will retry');
-      return { status: 'retry', retryAfterMs: err.retryAfterMs };
+      deps.log.warn({ messageId: row.id, err: message, retryAfterMs: apiError.retryAfterMs }, 'delivery failed, will retry');
+      return { status: 'retry', retryAfterMs: apiError.retryAfterMs };
     }
+    if (apiError?.context.unreachable === true) await markUnreachable(deps.db, job.tenantId, row);
     await finish('failed', { error: message });
     await deps.bus.publish({ type: 'failed', conversationId: row.conversation_id, messageId: row.id });
     deps.log.error({ messageId: row.id, err: message }, 'delivery failed for good');
@@ -80,12 +131,36 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
   }
 }
 
+/**
+ * The person blocked the bot or no longer exists on the platform: record it
+ * on the identity and the lead, so follow-ups and reps stop writing to a
+ * chat nobody reads, instead of retrying forever.
+ */
+async function markUnreachable(db: Database, tenantId: string, row: Claimed): Promise<void> {
+  await withTenant(db, tenantId, async (sql) => {
+    if (row.channel_identity_id) await sql.query('UPDATE channel_identities SET unreachable_at = COALESCE(unreachable_at, now()) WHERE id = $1', [row.channel_identity_id]);
+    if (row.lead_id) await sql.query('UPDATE leads SET unreachable = true, updated_at = now() WHERE id = $1', [row.lead_id]);
+  });
+}
+
+const DEFAULT_LIMITS: ReadonlyMap<Channel, ChannelLimits> = new Map(CHANNEL_MODULES.map((m) => [m.channel, m.limits]));
+
 export function startDeliveryWorker(deps: DeliveryDeps, connection: RedisOptions, prefix: string, concurrency = 20): Worker<DeliveryJob> {
   const maxAttempts = DELIVERY_JOB_OPTIONS.attempts ?? 1;
+  let limiterRedis: Redis | undefined;
+  if (!deps.limiter) {
+    limiterRedis = new Redis({ ...connection, maxRetriesPerRequest: 1 });
+    limiterRedis.on('error', (err: Error) => deps.log.warn({ err: err.message }, 'rate limiter redis error'));
+    deps = { ...deps, limiter: new DeliveryRateLimiter(limiterRedis, prefix) };
+  }
   const worker = new Worker<DeliveryJob>(
     QUEUE_NAMES.delivery,
     async (job: Job<DeliveryJob>, token?: string) => {
       const outcome = await deliverMessage(deps, job.data, { isFinal: job.attemptsMade + 1 >= maxAttempts });
+      if (outcome.status === 'wait' && token) {
+        await job.moveToDelayed(Date.now() + outcome.waitMs, token);
+        throw new DelayedError();
+      }
       if (outcome.status === 'retry') {
         // The platform said when to come back: wait exactly that long instead of the generic backoff.
         if (outcome.retryAfterMs && outcome.retryAfterMs > 0 && token) {
@@ -100,5 +175,9 @@ export function startDeliveryWorker(deps: DeliveryDeps, connection: RedisOptions
     { connection: bullConnection(connection), prefix, concurrency },
   );
   worker.on('error', (err) => deps.log.error({ err: err.message }, 'delivery worker error'));
+  if (limiterRedis) {
+    const client = limiterRedis;
+    worker.on('closed', () => client.disconnect());
+  }
   return worker;
 }

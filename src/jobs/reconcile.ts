@@ -1,6 +1,9 @@
 import type { Database } from '../db/database.ts';
 import { withSystem } from '../db/tenant.ts';
 import type { Logger } from '../log.ts';
+import type { Queue } from 'bullmq';
+import { recoverExpiredLeases } from '../core/followups/execute.ts';
+import { enqueueFollowup, type FollowupJob } from './followups.ts';
 import { enqueueDelivery, enqueueTurn, type Queues } from './queues.ts';
 
 /**
@@ -45,4 +48,29 @@ export function startReconciler(db: Database, queues: Queues, log: Logger, every
   const timer = setInterval(tick, everyMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Follow-ups: every pending row due within `horizonMs` gets its delayed job
+ * (re-)added — the normal path for new rows and the repair path after Redis
+ * lost jobs; 'sending' rows past their lease are put back once first.
+ */
+export async function reconcileFollowups(
+  db: Database,
+  followups: Queue<FollowupJob>,
+  now: Date,
+  opts: { horizonMs?: number; leaseMs?: number } = {},
+): Promise<{ queued: number; retried: number; failed: number }> {
+  const { rows, lease } = await withSystem(db, async (sql) => {
+    const lease = await recoverExpiredLeases(sql, now, opts.leaseMs ?? 5 * 60_000);
+    const { rows } = await sql.query<{ id: string; tenant_id: string; due_at: Date }>(
+      `SELECT id, tenant_id, due_at FROM followup_executions
+       WHERE status = 'pending' AND due_at < $1::timestamptz + ($2::bigint * interval '1 millisecond')
+       ORDER BY due_at LIMIT 5000`,
+      [now, opts.horizonMs ?? 60 * 60_000],
+    );
+    return { rows, lease };
+  });
+  for (const r of rows) await enqueueFollowup(followups, { tenantId: r.tenant_id, executionId: r.id }, r.due_at, now);
+  return { queued: rows.length, ...lease };
 }

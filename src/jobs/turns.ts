@@ -6,9 +6,10 @@ import { withSystem, withTenant } from '../db/tenant.ts';
 import { actorForPerson } from '../core/actors.ts';
 import { acquireTurnLease, claimInbound, getConversation, recordTurn, releaseTurnLease, type TurnOutcome } from '../core/conversations.ts';
 import { outbound } from '../core/messages/types.ts';
-import { getTenantById, type Tenant } from '../core/tenants.ts';
+import { cachedTenant, type Tenant } from '../core/tenants.ts';
 import { translator } from '../agents/i18n.ts';
 import type { Agent } from '../agents/types.ts';
+import { afterHandoffTurn, handoffGate } from '../core/handoff/turn.ts';
 import type { Logger } from '../log.ts';
 import type { EventBus } from './bus.ts';
 import { enqueueDelivery, bullConnection, QUEUE_NAMES, type Queues, type TurnJob } from './queues.ts';
@@ -39,7 +40,7 @@ export async function runTurnJob(deps: TurnDeps, job: TurnJob): Promise<TurnJobR
   const got = await withTenant(deps.db, job.tenantId, (sql) => acquireTurnLease(sql, job.conversationId, owner, leaseMs));
   if (!got) return 'busy';
   try {
-    const tenant = await tenantById(deps.db, job.tenantId);
+    const tenant = await cachedTenant(deps.db, job.tenantId);
     const turnId = randomUUID();
     const claimed = await withTenant(deps.db, job.tenantId, async (sql) => {
       const conv = await getConversation(sql, job.conversationId);
@@ -54,6 +55,8 @@ export async function runTurnJob(deps: TurnDeps, job: TurnJob): Promise<TurnJobR
     const { conv, messages, actor } = claimed;
     const inboundIds = messages.map((m) => m.id);
     let outcome: TurnOutcome;
+    // A handed-off conversation stays silent (its messages go to the Slack thread) unless the handoff went idle.
+    if (conv.status === 'handoff') await handoffGate(deps, tenant, conv, (deps.clock ?? (() => new Date()))());
     if (conv.status === 'handoff' || !actor) {
       // A human has this conversation (or nobody is behind it): store, do not answer.
       outcome = { turnId, inboundIds, replies: [], mode: 'rules', toolCalls: [], inboundStatus: 'ignored' };
@@ -62,6 +65,7 @@ export async function runTurnJob(deps: TurnDeps, job: TurnJob): Promise<TurnJobR
     }
     const outIds = await withTenant(deps.db, job.tenantId, (sql) => recordTurn(sql, tenant, conv, outcome));
     for (const id of outIds) await enqueueDelivery(deps.queues, { tenantId: job.tenantId, messageId: id });
+    await afterHandoffTurn(deps, job.tenantId, conv.id, inboundIds[inboundIds.length - 1]!);
     await deps.bus.publish({ type: 'handled', conversationId: conv.id, messageId: inboundIds[inboundIds.length - 1]! });
     return 'done';
   } finally {
@@ -89,7 +93,7 @@ async function runAgent(
       toolCalls: out.toolCalls,
       inboundStatus: 'handled',
       focusLeadId: out.focusLeadId,
-      state: { ...t.conv.state, locale: out.locale },
+      state: { locale: out.locale },
     };
   } catch (err) {
     // The person still gets an answer; the failure is recorded on their message for operators.
@@ -99,16 +103,6 @@ async function runAgent(
   } finally {
     clearTimeout(timer);
   }
-}
-
-const tenantCache = new Map<string, { tenant: Tenant; at: number }>();
-
-async function tenantById(db: Database, id: string): Promise<Tenant> {
-  const hit = tenantCache.get(id);
-  if (hit && Date.now() - hit.at < 30_000) return hit.tenant;
-  const tenant = await withSystem(db, (sql) => getTenantById(sql, id));
-  tenantCache.set(id, { tenant, at: Date.now() });
-  return tenant;
 }
 
 export function startTurnWorker(deps: TurnDeps, connection: RedisOptions, prefix: string, concurrency = 10): Worker<TurnJob> {

@@ -3,7 +3,10 @@ import { PolicyRefusal, ToolInputError } from '../errors.ts';
 import { outbound } from '../core/messages/types.ts';
 import { formatDateTime } from '../core/format.ts';
 import { parseSchedule, type Schedule } from '../core/bi/schedule.ts';
-import { cancelReport, createReport, lastQuestionArgs, listReports, type ReportRow } from '../core/bi/reports.ts';
+import { cancelReport, createReport, listReports, type ReportRow } from '../core/bi/reports.ts';
+import { lastQuery } from '../core/bi/memory.ts';
+import { loadStaffNames } from '../core/bi/people.ts';
+import type { MetricQuery } from '../core/bi/query.ts';
 import { argsToQuery, answerLocale, QueryMetricsInput } from './query_metrics.ts';
 import { defineTool, type ToolContext } from './types.ts';
 
@@ -43,20 +46,30 @@ export const scheduleReport = defineTool({
     const staff = staffId(ctx);
     const schedule: Schedule | undefined = parseSchedule(args.when);
     if (!schedule) return { data: { kind: 'bad_schedule' } as ScheduleResult, summary: 'schedule not understood' };
-    let qargs: Record<string, unknown> | undefined = args.question ? { question: args.question } : undefined;
-    if (!qargs && ctx.conversationId) qargs = await lastQuestionArgs(ctx.sql, ctx.conversationId);
-    if (!qargs) return { data: { kind: 'no_question' } as ScheduleResult, summary: 'no question to schedule' };
-    const parsed = QueryMetricsInput.safeParse(qargs);
-    if (!parsed.success) throw new ToolInputError('the question to schedule is not a valid metrics query.');
-    const prepared = argsToQuery(parsed.data, ctx.tenant, ctx.now);
-    if ('kind' in prepared) return { data: { kind: 'not_a_query', reason: prepared.kind } as ScheduleResult, summary: `not scheduled: ${prepared.kind}` };
-    const locale = answerLocale(ctx.tenant, ctx.actor, typeof qargs.question === 'string' ? qargs.question : undefined);
-    const name = typeof qargs.question === 'string' ? qargs.question : `${prepared.query.metric} ${prepared.query.time ?? ''}`.trim();
+    let query: MetricQuery;
+    let name: string;
+    let locale: string;
+    if (args.question) {
+      const parsed = QueryMetricsInput.safeParse({ question: args.question });
+      if (!parsed.success) throw new ToolInputError('the question to schedule is not a valid metrics query.');
+      const prepared = argsToQuery(parsed.data, { tenant: ctx.tenant, now: ctx.now, staff: await loadStaffNames(ctx.sql) });
+      if ('kind' in prepared) return { data: { kind: 'not_a_query', reason: prepared.kind } as ScheduleResult, summary: `not scheduled: ${prepared.kind}` };
+      query = prepared.query;
+      name = args.question;
+      locale = answerLocale(ctx.tenant, ctx.actor, args.question);
+    } else {
+      // "Send me this": the query last answered here, follow-ups included.
+      const last = ctx.conversationId ? await lastQuery(ctx.sql, ctx.conversationId) : undefined;
+      if (!last) return { data: { kind: 'no_question' } as ScheduleResult, summary: 'no question to schedule' };
+      query = last.query;
+      name = last.question ?? `${query.metric} ${query.time ?? ''}`.trim();
+      locale = answerLocale(ctx.tenant, ctx.actor, last.question ?? undefined);
+    }
     const report = await createReport(ctx.sql, {
       tenantId: ctx.tenant.id,
       staffUserId: staff,
       name,
-      query: prepared.query,
+      query,
       locale,
       cron: schedule.cron,
       timezone: ctx.actor.timezone || ctx.tenant.timezone,

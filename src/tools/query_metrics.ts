@@ -4,8 +4,10 @@ import { detectLocale, normaliseLocale, translator } from '../agents/i18n.ts';
 import { outbound, type OutboundPart } from '../core/messages/types.ts';
 import type { Tenant } from '../core/tenants.ts';
 import type { Actor } from '../core/actors.ts';
-import { FilterSchema, MetricQuerySchema, parseFilterString, queryToArgs, type MetricQuery } from '../core/bi/query.ts';
-import { parseQuestion } from '../core/bi/parse.ts';
+import { FilterSchema, MetricQuerySchema, filterString, parseFilterString, queryToArgs, type MetricQuery } from '../core/bi/query.ts';
+import { readQuestion } from '../core/bi/parse.ts';
+import { findStaffInText, loadStaffNames, staffFilterValue, type StaffName } from '../core/bi/people.ts';
+import { lastQuery, rememberQuery } from '../core/bi/memory.ts';
 import { executeMetricQuery, tenantWeekStart, type MetricResult } from '../core/bi/execute.ts';
 import { UnknownNameError, UnsupportedQueryError } from '../core/bi/validate.ts';
 import { METRICS, DIMENSIONS } from '../core/bi/layer.ts';
@@ -56,14 +58,43 @@ export function answerLocale(tenant: Tenant, actor: Actor, question: string | un
   return normaliseLocale(written && (tenant.locales.includes(written) || written === 'en') ? written : actor.locale);
 }
 
+export interface PrepareContext {
+  tenant: Tenant;
+  now: Date;
+  /** The tenant's staff, so a question can name a rep. */
+  staff: StaffName[];
+  /** The query last answered in this conversation, which a follow-up modifies. */
+  previous?: MetricQuery | undefined;
+}
+
 /** Turns tool arguments into a structured query, or into the reply that stands in for one. */
-export function argsToQuery(args: Args, tenant: Tenant, now: Date): { query: MetricQuery; csv: boolean } | Exclude<QueryMetricsResult, { kind: 'answer' }> {
+export function argsToQuery(args: Args, pctx: PrepareContext): { query: MetricQuery; csv: boolean; followUp: boolean } | Exclude<QueryMetricsResult, { kind: 'answer' }> {
+  const { tenant, now, staff, previous } = pctx;
   const csv = args.format === 'csv';
   if (args.metric === undefined) {
-    const parsed = parseQuestion(args.question!, { now, timezone: tenant.timezone, weekStart: tenantWeekStart(tenant) });
-    if (parsed.kind === 'none') return { kind: 'not_understood' };
-    if (parsed.kind === 'ambiguous') return { kind: 'clarify', options: parsed.options };
-    return { query: parsed.query, csv: csv || parsed.csv };
+    const p = readQuestion(args.question!, { now, timezone: tenant.timezone, weekStart: tenantWeekStart(tenant) });
+    const person = findStaffInText(p.rest, staff);
+    const filters = [...p.filters];
+    if (person && !filters.some((f) => f.dimension === 'rep')) filters.push({ dimension: 'rep', op: 'eq', values: [staffFilterValue(person, staff)] });
+    if (p.options.length === 0) {
+      // No metric named: a follow-up ("compare with the month before", "what about by source") changes the last answer's query.
+      const modifies = p.compare || p.time !== undefined || p.dimensions.length > 0 || filters.length > 0;
+      if (!previous || !modifies) return { kind: 'not_understood' };
+      const replaced = new Set(filters.map((f) => f.dimension));
+      const query = MetricQuerySchema.parse({
+        ...previous,
+        // With a comparison word, a time phrase names the period compared against, not a new period.
+        ...(p.time !== undefined && !p.compare ? { time: p.time } : {}),
+        dimensions: p.dimensions.length ? p.dimensions : previous.dimensions,
+        filters: [...previous.filters.filter((f) => !replaced.has(f.dimension)), ...filters],
+        compare: p.compare ? 'previous_period' : previous.compare,
+      });
+      return { query, csv: csv || p.csv, followUp: true };
+    }
+    const build = (metric: string) =>
+      MetricQuerySchema.parse({ metric, dimensions: p.dimensions, filters, ...(p.time ? { time: p.time } : {}), compare: p.compare ? 'previous_period' : 'none', limit: 20 });
+    if (p.options.length > 1) return { kind: 'clarify', options: p.options.map(build) };
+    return { query: build(p.options[0]!), csv: csv || p.csv, followUp: false };
   }
   const q = MetricQuerySchema.safeParse({
     metric: args.metric,
@@ -74,7 +105,7 @@ export function argsToQuery(args: Args, tenant: Tenant, now: Date): { query: Met
     limit: args.limit ?? 20,
   });
   if (!q.success) throw new ToolInputError(`invalid query: ${q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ')}`);
-  return { query: q.data, csv };
+  return { query: q.data, csv, followUp: false };
 }
 
 /** Answers one query for an actor: reps only ever see their own rows. Shared with scheduled reports. */
@@ -117,15 +148,20 @@ export const queryMetrics = defineTool({
   input: QueryMetricsInput,
   async run(ctx, args) {
     const locale = answerLocale(ctx.tenant, ctx.actor, args.question);
-    const prepared = argsToQuery(args, ctx.tenant, ctx.now);
+    const staff = args.question !== undefined ? await loadStaffNames(ctx.sql) : [];
+    const last = args.question !== undefined && ctx.conversationId ? await lastQuery(ctx.sql, ctx.conversationId) : undefined;
+    const prepared = argsToQuery(args, { tenant: ctx.tenant, now: ctx.now, staff, previous: last?.query });
     if ('kind' in prepared) return { data: prepared as QueryMetricsResult, summary: `metrics: ${prepared.kind}` };
     const data = await answerQuery(ctx.sql, ctx.tenant, ctx.actor, prepared.query, { now: ctx.now, locale, csv: prepared.csv });
     const q = prepared.query;
+    if (data.kind === 'answer' && ctx.conversationId) {
+      await rememberQuery(ctx.sql, { tenantId: ctx.tenant.id, actor: ctx.actor, conversationId: ctx.conversationId, query: q, question: prepared.followUp && last?.question ? `${last.question} · ${args.question}` : args.question });
+    }
     return {
       data,
       summary:
         data.kind === 'answer'
-          ? `${q.metric}${q.dimensions.length ? ` by ${q.dimensions.join(',')}` : ''} ${data.result.range.spec}${data.result.scopedToOwner ? ' (own)' : ''}: ${data.result.rows.length} rows`
+          ? `${q.metric}${q.dimensions.length ? ` by ${q.dimensions.join(',')}` : ''}${q.filters.length ? ` where ${filterString(q.filters)}` : ''} ${data.result.range.spec}${q.compare !== 'none' ? ' vs previous' : ''}${data.result.scopedToOwner ? ' (own)' : ''}: ${data.result.rows.length} rows`
           : `metrics: ${data.kind}`,
     };
   },

@@ -16,6 +16,9 @@ import { setConsentTool } from './set_consent.ts';
 import { talkToHuman } from './talk_to_human.ts';
 import { queryMetrics } from './query_metrics.ts';
 import { scheduleReport, listReportsTool, cancelReportTool } from './manage_reports.ts';
+import { listFollowupsTool } from './list_followups.ts';
+import { cancelFollowupTool } from './cancel_followup.ts';
+import { alertActionTool } from './alert_action.ts';
 
 /** Every tool the agent and the rules router can call. One file per tool in this folder. */
-export const TOOLS: readonly AnyTool[] = [lookupLead, explainScore, listHotLeadsTool, dealProbabilityTool, handleObjectionTool, coachAdviceTool, recommendUpsellTool, updateWorkflow, updateWorkflowCancel, matchListings, answerQuestionTool, updateMyNeeds, bookAppointmentTool, requestCallbackTool, setConsentTool, talkToHuman, queryMetrics, scheduleReport, listReportsTool, cancelReportTool];
+export const TOOLS: readonly AnyTool[] = [lookupLead, explainScore, listHotLeadsTool, dealProbabilityTool, handleObjectionTool, coachAdviceTool, recommendUpsellTool, updateWorkflow, updateWorkflowCancel, matchListings, answerQuestionTool, updateMyNeeds, bookAppointmentTool, requestCallbackTool, setConsentTool, talkToHuman, queryMetrics, scheduleReport, listReportsTool, cancelReportTool, listFollowupsTool, cancelFollowupTool, alertActionTool];

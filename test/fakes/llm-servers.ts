@@ -13,6 +13,8 @@ export type Scripted = { tool: string; args: Record<string, unknown> } | { text:
 export interface FakeServer {
   url: string;
   script: Scripted[];
+  /** Answers a chat request when the script is empty (benchmarks: a deterministic stand-in model); default: text 'ok'. */
+  responder?: ((body: Record<string, unknown>) => Scripted) | undefined;
   /** Every request body received, in order. */
   requests: { path: string; body: Record<string, unknown> }[];
   close(): Promise<void>;
@@ -89,7 +91,7 @@ export function startFakeOpenAI(): Promise<FakeServer> {
         usage: { prompt_tokens: 1, total_tokens: 1 },
       });
     }
-    const next = s.script.shift() ?? { text: 'ok' };
+    const next = s.script.shift() ?? s.responder?.(body) ?? { text: 'ok' };
     if ('hang' in next) return;
     if ('status' in next) return json(res, next.status, { error: { message: next.status === 429 ? 'Rate limit reached' : 'Server error', type: 'error', code: String(next.status) } });
     const message =

@@ -22,7 +22,8 @@ for (const c of cases) {
     beforeAll(async () => {
       fake = await c.start();
       const db = await createTestDatabase({ seeded: true });
-      const cfg = loadConfig({ ...c.env(fake.url), TURN_TIMEOUT_MS: '6000', LLM_TIMEOUT_MS: '2500' }).llm;
+      // Generous: other test files share the two cores, and a slow successful turn must not be taken for a timeout.
+      const cfg = loadConfig({ ...c.env(fake.url), TURN_TIMEOUT_MS: '15000', LLM_TIMEOUT_MS: '8000' }).llm;
       expect(cfg.provider).toBe(c.provider);
       const agent = await createConfiguredAgent(db, cfg);
       app = await startTestApp({ db, agent });

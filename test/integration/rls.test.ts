@@ -38,6 +38,12 @@ beforeAll(async () => {
       await sql.query(`INSERT INTO alerts (tenant_id, kind, lead_id, dedupe_key) VALUES ($1, 'hot_lead', $2, 'rls')`, [tenant, lead]);
       await sql.query(`INSERT INTO audit_log (tenant_id, actor_type, action) VALUES ($1, 'system', 'rls-test')`, [tenant]);
       await sql.query(`INSERT INTO llm_usage (tenant_id, provider, model) VALUES ($1, 'fake', 'fake')`, [tenant]);
+      const staff = (await sql.query<{ id: string }>('SELECT id FROM staff_users WHERE tenant_id = $1 LIMIT 1', [tenant])).rows[0]!.id;
+      await sql.query(`INSERT INTO handoffs (tenant_id, conversation_id, status, started_at) VALUES ($1, $2, 'resolved', now())`, [tenant, conv]);
+      await sql.query(
+        `INSERT INTO scheduled_reports (tenant_id, staff_user_id, number, name, query, locale, cron, timezone) VALUES ($1, $2, 99, 'rls', '{}', 'en', '0 9 * * 1', 'UTC')`,
+        [tenant, staff],
+      );
       // Vertical tables are used by one demo tenant only; give the other one a row too.
       await sql.query(`INSERT INTO buyer_requests (tenant_id, lead_id, cities) VALUES ($1, $2, '{Riyadh}')`, [tenant, lead]);
       await sql.query(`INSERT INTO catalogue_items (tenant_id, sku, names, category, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'x', 1, 'THB')`, [tenant]);

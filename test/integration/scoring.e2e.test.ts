@@ -158,12 +158,14 @@ describe('permissions', () => {
       const r = await localAsk(app.local, { tenant: 'demo-clinic', as: 'customer', payload: { action, args: { lead_id: somjai } } }, 20_000);
       expect(r.reply).not.toMatch(/Somjai|\/100|%/);
     }
+    // Typed, it never reaches a staff tool at all (the agent treats it as a customer question).
     const typed = await ask('demo-clinic', 'customer', '/score Somjai');
+    expect(typed.toolCalls.map((c) => c.name)).not.toContain('explain_score');
     expect(typed.reply).not.toMatch(/\/100/);
     const audit = await inTenant('demo-clinic', (sql) =>
       sql.query<{ tool: string; outcome: string }>(`SELECT tool, outcome FROM audit_log WHERE actor_type = 'customer' AND tool IN ('explain_score', 'deal_probability', 'list_hot_leads')`),
     );
-    expect(audit.rows.length).toBeGreaterThanOrEqual(4);
+    expect(audit.rows).toHaveLength(3);
     expect(audit.rows.every((a) => a.outcome === 'refused')).toBe(true);
   });
 });

@@ -211,7 +211,7 @@ describe('closer listings (CLI)', () => {
       expect(add.stdout).toContain('Added RY-900: Villa in Al Malqa');
       expect(add.stdout).toMatch(/Matching buyers \(\d+, best first\)/);
       expect(add.stdout).toContain('فيصل العتيبي');
-      expect(add.stdout).toContain('not notified');
+      expect(add.stdout).toMatch(/Notified \d+ matched/);
       const bad = await runCli(['listings', 'add', '--tenant', 'demo-realty', '--ref', 'RY-901', '--title', 'Castle', '--city', 'Riyadh', '--type', 'castle', '--price', '-1'], env);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/invalid listing: type: .*price:/);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseQuestion } from '../../src/core/bi/parse.ts';
+import { parseQuestion, readQuestion } from '../../src/core/bi/parse.ts';
+import { findStaffInText, latinSkeleton, nativeSkeleton, type StaffName } from '../../src/core/bi/people.ts';
+import { argsToQuery, QueryMetricsInput } from '../../src/tools/query_metrics.ts';
+import type { MetricQuery } from '../../src/core/bi/query.ts';
+import type { Tenant } from '../../src/core/tenants.ts';
 import { resolveTime } from '../../src/core/bi/time.ts';
 import { checkQuery, UnknownNameError } from '../../src/core/bi/validate.ts';
 import { compileQuery } from '../../src/core/bi/compile.ts';
@@ -137,6 +141,88 @@ describe('router', () => {
     ['ยกเลิกรายงาน 2', 'cancel_report'],
     ['إلغاء التقرير 2', 'cancel_report'],
   ])('%s → %s', (text, intent) => {
+    expect(matchIntent(text)?.intent).toBe(intent);
+  });
+});
+
+describe('rep names in questions', () => {
+  const clinic: StaffName[] = [
+    { id: 'p', name: 'Ploy Rattanakul', email: 'ploy@demo-clinic.example' },
+    { id: 'm', name: 'Mint Chaiyasit', email: 'mint@demo-clinic.example' },
+    { id: 'f', name: 'Fern Wongsakul', email: 'fern@demo-clinic.example' },
+    { id: 'k', name: 'Kanya Srisawat', email: 'kanya@demo-clinic.example' },
+  ];
+  const realty: StaffName[] = [
+    { id: 'o', name: 'Omar Al-Harbi', email: 'omar@demo-realty.example' },
+    { id: 'kh', name: 'Khalid Al-Dosari', email: 'khalid@demo-realty.example' },
+    { id: 'n', name: 'Noura Al-Shehri', email: 'noura@demo-realty.example' },
+    { id: 'a', name: 'Abdullah Al-Mutairi', email: 'abdullah@demo-realty.example' },
+    { id: 's', name: 'Sara Al-Qahtani', email: 'sara@demo-realty.example' },
+  ];
+  const who = (q: string, staff: StaffName[]) => findStaffInText(readQuestion(q, bkk).rest, staff)?.id;
+  it.each([
+    ['revenue for Ploy this month', clinic, 'p'],
+    ['REVENUE FOR PLOY', clinic, 'p'],
+    ['ยอดขายของ Ploy', clinic, 'p'],
+    ['ยอดขายของพลอยเดือนนี้', clinic, 'p'],
+    ['ยอดขายของคุณมิ้นท์', clinic, 'm'],
+    ['ยอดขายเฟิร์นเดือนนี้ค่ะ', clinic, 'f'],
+    ['revenue of mint@demo-clinic.example', clinic, 'm'],
+    ['إيرادات عمر', realty, 'o'],
+    ['إيرادات خالد هذا الشهر', realty, 'kh'],
+    ['كم صفقة لنورة', realty, 'n'],
+    ['مبيعات عبدالله', realty, 'a'],
+    ['revenue for Omar Al-Harbi last month', realty, 'o'],
+  ])('%s', (q, staff, id) => {
+    expect(who(q, staff)).toBe(id);
+  });
+  it('names nobody in a question without a name, and does not read metric or time words as names', () => {
+    expect(who('revenue this month by rep', clinic)).toBeUndefined();
+    expect(who('ยอดขายเดือนนี้', clinic)).toBeUndefined();
+    expect(who('كم عميل محتمل جديد هذا الأسبوع', realty)).toBeUndefined();
+    expect(who('revenue for Ployee', clinic)).toBeUndefined();
+  });
+  it('matches nobody when two people fit', () => {
+    const twins = [...realty, { id: 'o2', name: 'Amr Saleh', email: 'amr@demo-realty.example' }];
+    expect(who('إيرادات عمر', twins)).toBeUndefined();
+  });
+  it('skeletons agree across scripts', () => {
+    expect(latinSkeleton('Omar')).toBe(nativeSkeleton('عمر'));
+    expect(latinSkeleton('Khalid')).toBe(nativeSkeleton('خالد'));
+    expect(latinSkeleton('Ploy')).toBe(nativeSkeleton('พลอย'));
+    expect(latinSkeleton('Omar')).not.toBe(latinSkeleton('Noura'));
+  });
+});
+
+describe('follow-up questions', () => {
+  const tenant = { id: 't', slug: 'demo-clinic', timezone: 'Asia/Bangkok', currency: 'THB', locales: ['th', 'en'], settings: { sla_response_minutes: 15 } } as unknown as Tenant;
+  const previous = MetricQuerySchema.parse({ metric: 'revenue', dimensions: ['rep'], time: 'last_month' });
+  const prep = (question: string, prev: MetricQuery | null = previous) => argsToQuery(QueryMetricsInput.parse({ question }), { tenant, now, staff: [], previous: prev ?? undefined });
+  it.each(['compare with the month before', 'เทียบกับเดือนก่อน', 'قارن مع الشهر السابق', 'vs the previous period'])('"%s" compares the last answer with its previous period', (q) => {
+    const r = prep(q);
+    expect('query' in r && r.query).toMatchObject({ metric: 'revenue', dimensions: ['rep'], time: 'last_month', compare: 'previous_period' });
+    expect('followUp' in r && r.followUp).toBe(true);
+  });
+  it('"what about by source" regroups, "and last week" changes the period', () => {
+    expect(prep('what about by source')).toMatchObject({ query: { metric: 'revenue', dimensions: ['source'], time: 'last_month' } });
+    expect(prep('and last week')).toMatchObject({ query: { metric: 'revenue', dimensions: ['rep'], time: 'last_week' } });
+  });
+  it('without an earlier answer a follow-up is not understood rather than guessed', () => {
+    expect(prep('compare with the month before', null)).toEqual({ kind: 'not_understood' });
+  });
+  it('a question with its own metric starts afresh', () => {
+    expect(prep('new leads this week')).toMatchObject({ query: { metric: 'leads_created', dimensions: [], time: 'this_week', compare: 'none' }, followUp: false });
+  });
+  it.each([
+    ['compare with the month before', 'query_metrics'],
+    ['and compare it to last month', 'query_metrics'],
+    ['what about by source', 'query_metrics'],
+    ['เทียบกับเดือนก่อน', 'query_metrics'],
+    ['قارن مع الشهر السابق', 'query_metrics'],
+    ['revenue for Ploy this month', 'query_metrics'],
+    ['ยอดขายของ Ploy', 'query_metrics'],
+    ['إيرادات عمر', 'query_metrics'],
+  ])('routes "%s" to %s', (text, intent) => {
     expect(matchIntent(text)?.intent).toBe(intent);
   });
 });

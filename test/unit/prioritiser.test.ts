@@ -51,9 +51,9 @@ describe('bestTimeToContact', () => {
 });
 
 describe('reasonsFor', () => {
-  const base = { p_sla: 0, p_recent: 0, p_value: 0, p_cold: 0, waited_min: null, days_since_contact: 1, deal_amount: '0', score: 55, grade: 'C' };
+  const base = { p_sla: 0, p_recent: 0, p_value: 0, p_cold: 0, waited_min: null, days_since_contact: 1, deal_amount: 0, score: 55, grade: 'C' };
   it('leads with an SLA breach, then the next biggest reason, then the score', () => {
-    const r = reasonsFor({ ...base, p_sla: PRIORITY.slaBreached, p_recent: 9, waited_min: 90, p_value: 6, deal_amount: '30000' }, 15);
+    const r = reasonsFor({ ...base, p_sla: PRIORITY.slaBreached, p_recent: 9, waited_min: 90, p_value: 6, deal_amount: 30000 }, 15);
     expect(r.map((x) => x.key)).toEqual(['sla_breached', 'value', 'score']);
     expect(r[0]!.params).toMatchObject({ minutes: 90, sla: 15 });
   });

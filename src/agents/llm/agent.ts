@@ -8,7 +8,7 @@ import type { UsageRecord } from '../../core/usage.ts';
 import { detectLocale, normaliseLocale, translator } from '../i18n.ts';
 import type { Agent, TurnInput, TurnOutput } from '../types.ts';
 import { loadMemory, saveSummary, type Memory } from '../memory.ts';
-import { detectInjection } from '../guardrails/injection.ts';
+import { refuseInjection } from '../guardrails/refuse.ts';
 import { checkCustomerReply } from '../guardrails/output-check.ts';
 import type { CustomerSelf } from '../guardrails/sanitise.ts';
 import { buildLangChainTools, executeToolCall, type ToolContextForTurn, type TurnToolLog } from './tools.ts';
@@ -83,18 +83,9 @@ export class LlmAgent implements Agent {
     const usage: UsageRecord[] = [];
     const base = { mode: 'llm' as const, locale, usage, stepLimitHit: false, blocked: [] as string[] };
 
-    if (actor.role === 'customer' && (this.opts.detectInjection ?? true)) {
-      const verdict = detectInjection(text);
-      if (verdict) {
-        await withTenant(this.db, tenant.id, (sql) =>
-          sql.query(
-            `INSERT INTO audit_log (tenant_id, actor_type, actor_id, action, args, result_summary, outcome, conversation_id)
-             VALUES ($1, 'customer', $2, 'policy_refusal', $3, $4, 'refused', $5)`,
-            [tenant.id, actor.leadId ?? null, JSON.stringify({ kind: verdict.kind, pattern: verdict.pattern }), `injection attempt (${verdict.kind})`, input.conversation.id],
-          ),
-        );
-        return { ...base, replies: [outbound([{ type: 'text', text: note(locale, 'refusal') }])], toolCalls: [] };
-      }
+    if (this.opts.detectInjection ?? true) {
+      const refusal = await refuseInjection(this.db, input, text, locale);
+      if (refusal) return { ...base, replies: [refusal], toolCalls: [] };
     }
 
     const { memory, self } = await withTenant(this.db, tenant.id, async (sql) => {

@@ -6,6 +6,7 @@ import { AmbiguousLeadError } from '../../core/leads/resolve.ts';
 import { detectLocale, normaliseLocale, translator, type Translate } from '../i18n.ts';
 import type { Agent, TurnInput, TurnOutput } from '../types.ts';
 import { matchIntent } from './patterns.ts';
+import { refuseInjection } from '../guardrails/refuse.ts';
 
 /**
  * The agent that needs no LLM: button payloads name a tool directly, slash
@@ -34,6 +35,9 @@ export class RulesAgent implements Agent {
     if (payload?.success) {
       call = { name: payload.data.action, args: payload.data.args };
     } else {
+      // Before routing: otherwise an injection attempt reads as a question for answer_question.
+      const refusal = await refuseInjection(this.db, input, text, locale);
+      if (refusal) return { ...base, replies: [refusal], toolCalls: [] };
       // A burst is answered as one turn; its last line carries the request.
       const lastLine = text.split('\n').filter((l) => l.trim()).pop() ?? '';
       const match = matchIntent(lastLine);
@@ -84,10 +88,14 @@ export class RulesAgent implements Agent {
   private help(input: TurnInput, t: Translate, unknown: boolean): OutboundMessage {
     const staff = input.actor.role !== 'customer';
     const vars = { name: input.actor.name, tenant: input.tenant.name };
-    const lines = unknown
-      ? [t(staff ? 'unknown.staff' : 'unknown.customer', vars)]
-      : [t(staff ? 'help.staff' : 'help.customer', vars), t(staff ? 'help.staff_capabilities' : 'help.customer_capabilities')];
-    if (staff) lines.push(t('help.not_yet'));
+    // Never silence: what was not understood still gets the short list of what can be asked.
+    const lines = [
+      t(unknown ? (staff ? 'unknown.staff' : 'unknown.customer') : staff ? 'help.staff' : 'help.customer', vars),
+      t(staff ? 'help.staff_capabilities' : 'help.customer_capabilities'),
+    ];
+    // Capabilities that are not built in this version are named plainly (empty when everything listed works).
+    const notYet = t('help.not_yet');
+    if (staff && notYet) lines.push(notYet);
     return outbound([{ type: 'text', text: lines.join('\n\n') }]);
   }
 }

@@ -36,7 +36,8 @@ export function loadIntentPatterns(): IntentPattern[] {
     for (const [intent, patterns] of Object.entries(parsed.data)) {
       for (const p of patterns) {
         try {
-          out.push({ intent, locale, regex: new RegExp(p, 'iu') });
+          // Inputs are NFKC-normalised before matching, so patterns must be too (Thai ำ differs between the forms).
+          out.push({ intent, locale, regex: new RegExp(p.normalize('NFKC'), 'iu') });
         } catch (err) {
           throw new ConfigError(`prompts/intents/${file}: bad pattern for ${intent}: ${(err as Error).message}`);
         }

@@ -130,7 +130,28 @@ function cut(text: string, m: RegExpExecArray): string {
   return text.slice(0, m.index) + ' '.repeat(m[0].length) + text.slice(m.index + m[0].length);
 }
 
+/** What a question says, piece by piece; `rest` is the text no vocabulary claimed (where names of people are). */
+export interface QuestionParts {
+  dimensions: string[];
+  filters: Filter[];
+  time: string | undefined;
+  compare: boolean;
+  /** Metric keys the words point at: none, one, or several (ambiguous). */
+  options: string[];
+  csv: boolean;
+  rest: string;
+}
+
 export function parseQuestion(question: string, ctx: TimeContext): ParseResult {
+  const p = readQuestion(question, ctx);
+  if (p.options.length === 0) return { kind: 'none' };
+  const build = (metric: string) =>
+    MetricQuerySchema.parse({ metric, dimensions: p.dimensions, filters: p.filters, ...(p.time ? { time: p.time } : {}), compare: p.compare ? 'previous_period' : 'none', limit: 20 });
+  if (p.options.length > 1) return { kind: 'ambiguous', options: p.options.map(build), csv: p.csv };
+  return { kind: 'query', query: build(p.options[0]!), csv: p.csv, defaultedTime: p.time === undefined };
+}
+
+export function readQuestion(question: string, ctx: TimeContext): QuestionParts {
   const v = loadVocab();
   let text = ` ${normaliseQuestion(question)} `;
   const csv = v.csv.some((re) => re.test(text));
@@ -222,10 +243,6 @@ export function parseQuestion(question: string, ctx: TimeContext): ParseResult {
   let options: string[] = best ? [...best.metrics] : [];
   if (amb) options = amb.options;
   if (options.length === 1 && options[0] === 'first_response_median' && v.p90.some((re) => re.test(text))) options = ['first_response_p90'];
-  if (options.length === 0) return { kind: 'none' };
-
-  const build = (metric: string) =>
-    MetricQuerySchema.parse({ metric, dimensions, filters, ...(time ? { time } : {}), compare: compare ? 'previous_period' : 'none', limit: 20 });
-  if (options.length > 1) return { kind: 'ambiguous', options: options.map(build), csv };
-  return { kind: 'query', query: build(options[0]!), csv, defaultedTime: time === undefined };
+  for (const re of [...v.compare, ...v.csv]) text = text.replace(new RegExp(re.source, 'gu'), (m) => ' '.repeat(m.length));
+  return { dimensions, filters, time, compare, options, csv, rest: text };
 }

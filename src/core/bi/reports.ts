@@ -53,13 +53,3 @@ export async function getReport(sql: Sql, id: string): Promise<ReportRow | undef
 export function reportQuery(row: ReportRow): MetricQuery {
   return MetricQuerySchema.parse(row.query);
 }
-
-/** The metrics question last answered in a conversation, for "send me this every Monday". */
-export async function lastQuestionArgs(sql: Sql, conversationId: string): Promise<Record<string, unknown> | undefined> {
-  const { rows } = await sql.query<{ args: Record<string, unknown> | null }>(
-    `SELECT args FROM audit_log WHERE conversation_id = $1 AND tool = 'query_metrics' AND outcome = 'ok' AND result_summary NOT LIKE 'metrics:%'
-     ORDER BY id DESC LIMIT 1`,
-    [conversationId],
-  );
-  return rows[0]?.args ?? undefined;
-}

@@ -63,7 +63,7 @@ interface Row {
   stage_key: string;
   owner_name: string | null;
   timezone: string | null;
-  deal_amount: string;
+  deal_amount: number;
   waited_min: number | null;
   days_since_contact: number;
   awaiting: boolean;
@@ -73,6 +73,7 @@ interface Row {
   p_value: number;
   p_cold: number;
   priority: number;
+  sla: number;
 }
 
 /**
@@ -84,47 +85,15 @@ export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): P
   const stale = await recomputeStaleScores(sql, tenant, { now: q.now, limit: LAZY_RESCORE_LIMIT, scope: { ownerId: q.ownerId, openOnly: true } });
   const stages = await loadStages(sql);
   const open = stages.filter((s) => s.openIndex !== null && (!q.stageKey || s.key === q.stageKey)).map((s) => s.key);
-  const sla = tenant.settings.sla_response_minutes;
-  const P = PRIORITY;
-  const params: unknown[] = [q.now, open, sla, q.limit];
-  let ownerSql = '';
-  if (q.ownerId) {
-    params.push(q.ownerId);
-    ownerSql = `AND l.owner_id = $${params.length}`;
-  }
-  const { rows } = await sql.query<Row>(
-    `WITH open_deals AS (
-       SELECT lead_id, sum(amount) AS amount FROM deals WHERE status = 'open' GROUP BY lead_id
-     ),
-     ref AS (SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY amount), 0)::float8 AS p90 FROM open_deals),
-     cand AS (
-       SELECT l.id, l.display_name, l.score, l.grade, l.stage_key, l.timezone, s.name AS owner_name,
-              coalesce(d.amount, 0) AS deal_amount,
-              (l.last_inbound_at IS NOT NULL AND l.last_inbound_at <= $1
-                AND (l.last_contact_at IS NULL OR l.last_inbound_at > l.last_contact_at)
-                AND l.last_inbound_at > $1::timestamptz - make_interval(days => ${P.awaitingMaxDays})) AS awaiting,
-              extract(epoch FROM ($1::timestamptz - l.last_inbound_at))::float8 / 60 AS waited_min,
-              greatest(0, extract(epoch FROM ($1::timestamptz - coalesce(l.last_contact_at, l.created_at)))::float8 / 86400) AS days_since_contact,
-              coalesce(l.score, 0)::float8 AS s
-       FROM leads l
-       LEFT JOIN open_deals d ON d.lead_id = l.id
-       LEFT JOIN staff_users s ON s.id = l.owner_id
-       WHERE l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}
-     ),
-     scored AS (
-       SELECT cand.*,
-              ${P.scoreWeight} * s AS p_score,
-              CASE WHEN awaiting AND waited_min > $3 THEN ${P.slaBreached} WHEN awaiting THEN ${P.replyDue} ELSE 0 END AS p_sla,
-              CASE WHEN waited_min >= 0 AND waited_min < ${P.recentDays * 1440} THEN ${P.recent} * (1 - waited_min / ${P.recentDays * 1440}) ELSE 0 END AS p_recent,
-              CASE WHEN ref.p90 > 0 THEN ${P.value} * least(1, deal_amount::float8 / ref.p90) ELSE 0 END AS p_value,
-              ${P.cold} * s / 100 * least(1, days_since_contact / ${P.coldDays}) AS p_cold
-       FROM cand, ref
-     )
-     -- No window over all candidates here: it would defeat the top-N sort that keeps this fast at 100k leads.
-     SELECT *, p_score + p_sla + p_recent + p_value + p_cold AS priority
-     FROM scored ORDER BY priority DESC, id LIMIT $4`,
-    params,
-  );
+  // What a big deal is, in this tenant: value counts up to the 90th percentile of open deal totals per lead.
+  const p90 = (
+    await sql.query<{ p90: number }>(
+      `SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY amount), 0)::float8 AS p90
+       FROM (SELECT sum(amount)::float8 AS amount FROM deals WHERE status = 'open' GROUP BY lead_id) d`,
+    )
+  ).rows[0]!.p90;
+  const { text, params } = hotLeadsQuery(tenant, q, open, p90);
+  const { rows } = await sql.query<Row>(text, params);
   const hours = await inboundHours(sql, rows, tenant.timezone, q.now);
   const byKey = new Map(stages.map((s) => [s.key, s]));
   const leads = rows.map((r): HotLead => {
@@ -139,11 +108,64 @@ export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): P
       dealAmount: Number(r.deal_amount),
       priority: Math.round(r.priority * 10) / 10,
       components: { score: r.p_score, sla: r.p_sla, recent: r.p_recent, value: r.p_value, cold: r.p_cold },
-      reasons: reasonsFor(r, sla),
+      reasons: reasonsFor(r, tenant.settings.sla_response_minutes),
       best: bestTimeToContact({ now: q.now, timeZone: tz, businessHours: tenant.settings.business_hours, inboundHours: hours.get(r.id) ?? new Map() }),
     };
   });
   return { leads, staleRemaining: stale.remaining };
+}
+
+/**
+ * The ranking query (exported for benchmarks and EXPLAIN). Ranking touches
+ * every candidate, so its expression compares timestamps with cut-offs
+ * computed once ($5-$7) instead of doing arithmetic per row; the columns that
+ * explain a rank are computed afterwards for the top rows only, from the same
+ * SQL fragments, so the explanation always matches the ranking.
+ */
+export function hotLeadsQuery(tenant: Tenant, q: HotLeadQuery, openStages: string[], dealP90: number): { text: string; params: unknown[] } {
+  const P = PRIORITY;
+  const sla = tenant.settings.sla_response_minutes;
+  const at = (ms: number) => new Date(q.now.getTime() - ms);
+  const params: unknown[] = [q.now, openStages, sla, q.limit, at(P.awaitingMaxDays * 86_400_000), at(sla * 60_000), at(P.recentDays * 86_400_000), dealP90];
+  let ownerSql = '';
+  if (q.ownerId) {
+    params.push(q.ownerId);
+    ownerSql = `AND l.owner_id = $${params.length}`;
+  }
+  const awaiting = `(l.last_inbound_at <= $1 AND l.last_inbound_at > $5 AND (l.last_contact_at IS NULL OR l.last_inbound_at > l.last_contact_at))`;
+  const c = {
+    // float8 throughout: numeric arithmetic per row is several times slower.
+    score: `${P.scoreWeight} * coalesce(l.score, 0)::float8`,
+    sla: `CASE WHEN ${awaiting} AND l.last_inbound_at < $6 THEN ${P.slaBreached} WHEN ${awaiting} THEN ${P.replyDue} ELSE 0 END`,
+    recent: `CASE WHEN l.last_inbound_at > $7 AND l.last_inbound_at <= $1 THEN ${P.recent} * date_part('epoch', l.last_inbound_at - $7::timestamptz) / ${P.recentDays * 86_400} ELSE 0 END`,
+    value: `CASE WHEN $8::float8 > 0 AND d.amount IS NOT NULL THEN ${P.value} * least(1, d.amount / $8::float8) ELSE 0 END`,
+    cold: `${P.cold / 100} * coalesce(l.score, 0)::float8 * least(1, greatest(0, date_part('epoch', $1::timestamptz - coalesce(l.last_contact_at, l.created_at))) / ${P.coldDays * 86_400})`,
+  };
+  return {
+    text: `WITH open_deals AS (
+       SELECT lead_id, sum(amount)::float8 AS amount FROM deals WHERE status = 'open' GROUP BY lead_id
+     ),
+     top AS (
+       SELECT l.id, ${c.score} + ${c.sla} + ${c.recent} + ${c.value} + ${c.cold} AS priority
+       FROM leads l
+       LEFT JOIN open_deals d ON d.lead_id = l.id
+       WHERE l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}
+       ORDER BY priority DESC, l.id
+       LIMIT $4
+     )
+     SELECT l.id, l.display_name, l.score, l.grade, l.stage_key, l.timezone, s.name AS owner_name,
+            coalesce(d.amount, 0) AS deal_amount,
+            date_part('epoch', $1::timestamptz - l.last_inbound_at) / 60 AS waited_min,
+            greatest(0, date_part('epoch', $1::timestamptz - coalesce(l.last_contact_at, l.created_at)) / 86400) AS days_since_contact,
+            ${c.score} AS p_score, ${c.sla} AS p_sla, ${c.recent} AS p_recent, ${c.value} AS p_value, ${c.cold} AS p_cold,
+            top.priority, $3::int AS sla
+     FROM top
+     JOIN leads l ON l.id = top.id
+     LEFT JOIN open_deals d ON d.lead_id = l.id
+     LEFT JOIN staff_users s ON s.id = l.owner_id
+     ORDER BY top.priority DESC, l.id`,
+    params,
+  };
 }
 
 /** The one or two things that put the lead where it is, biggest first; the score when nothing else stands out. */

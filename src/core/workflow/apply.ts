@@ -2,6 +2,7 @@ import type { Sql } from '../../db/database.ts';
 import { PolicyRefusal } from '../../errors.ts';
 import type { Actor } from '../actors.ts';
 import { markScoreStale } from '../leads/stale.ts';
+import { onLeadEvent } from '../followups/events.ts';
 import type { Tenant } from '../tenants.ts';
 import type { WorkflowPlan, WorkflowStep } from './plan.ts';
 
@@ -33,6 +34,7 @@ async function applyStep(sql: Sql, ctx: ApplyContext, leadId: string, step: Work
       const r = await sql.query('UPDATE leads SET stage_key = $2, updated_at = $4 WHERE id = $1 AND stage_key = $3', [leadId, step.to.key, step.from.key, ctx.now]);
       if (r.rowCount !== 1) throw new PolicyRefusal('the lead changed stage in the meantime; ask again to see where it is now.');
       await activity(sql, ctx, leadId, 'stage_change', null, { from: step.from.key, to: step.to.key });
+      await onLeadEvent(sql, ctx.tenant, { type: 'stage_entered', leadId, stage: step.to.key }, ctx.now);
       return;
     }
     case 'note':

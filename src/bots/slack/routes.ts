@@ -1,0 +1,201 @@
+import type { Context, Hono } from 'hono';
+import { withSystem, withTenant } from '../../db/tenant.ts';
+import { getTenantById } from '../../core/tenants.ts';
+import { handoffForThread, recordStaffReply, resolveHandoff } from '../../core/handoff/service.ts';
+import { enqueueHandoffResolved } from '../../core/handoff/queue.ts';
+import { enqueueDelivery } from '../../jobs/queues.ts';
+import { translator } from '../../agents/i18n.ts';
+import { AccountDirectory, type ChannelAccount } from '../accounts.ts';
+import { acceptInbound } from '../inbound.ts';
+import type { ChannelContext } from '../types.ts';
+import { slackClient } from './client.ts';
+import { HANDOFF_RESOLVE_ACTION } from './handoff.ts';
+import { homeView } from './home.ts';
+import { parseSlackRequest, slackChatId, type SlackRequest } from './normalise.ts';
+import { staffForSlackUser, tenantAdmins } from './staff.ts';
+import { verifySlackSignature } from './verify.ts';
+
+type Staff = NonNullable<Awaited<ReturnType<typeof staffForSlackUser>>>;
+
+/**
+ * Slack's Events API, slash command and interactivity, on one URL (Slack
+ * lets all three point at the same place). Each tenant installs its own app:
+ * `/webhooks/slack/events` routes by team_id, `/webhooks/slack/<account id>`
+ * by our id. Everything answers within Slack's 3 seconds: the turn runs in
+ * a job, and Slack API calls made for a request run after the response.
+ */
+export function mountSlack(http: Hono, ctx: ChannelContext, accounts = new AccountDirectory(ctx.db, ctx.secrets)): void {
+  const handler = async (c: Context) => {
+    const raw = await c.req.text();
+    const accountParam = c.req.param('account');
+    const parsed = parseSlackRequest(raw, c.req.header('content-type'));
+    const account = await findAccount(accounts, accountParam, parsed);
+    const verdictFor = (a: ChannelAccount) =>
+      verifySlackSignature({ signingSecret: a.secrets.signing_secret ?? '', rawBody: raw, signature: c.req.header('x-slack-signature'), timestamp: c.req.header('x-slack-request-timestamp'), nowMs: Date.now() });
+    let verified: ChannelAccount | undefined;
+    let reason = 'no account';
+    if (account) {
+      const verdict = verdictFor(account);
+      if (verdict.ok) verified = account;
+      else reason = verdict.reason;
+    } else if (parsed.kind === 'url_verification') {
+      // Slack's URL check names no team: it is accepted if any workspace's signing secret signed it.
+      verified = (await activeSlackAccounts(ctx, accounts)).find((a) => verdictFor(a).ok);
+    }
+    if (!verified) {
+      ctx.log.warn({ reason, team: 'teamId' in parsed ? parsed.teamId : undefined }, 'slack request refused');
+      return c.json({ error: 'unauthorised' }, 401);
+    }
+    // The body names a team: it must be the one this signing secret belongs to.
+    if ('teamId' in parsed && parsed.teamId && parsed.teamId !== verified.externalId) return c.json({ error: 'unauthorised' }, 401);
+    const botUserId = typeof verified.config.bot_user_id === 'string' ? verified.config.bot_user_id : undefined;
+    const request = botUserId ? parseSlackRequest(raw, c.req.header('content-type'), { botUserId }) : parsed;
+    return dispatch(c, ctx, verified, request);
+  };
+  http.post('/webhooks/slack/events', handler);
+  http.post('/webhooks/slack/:account', handler);
+}
+
+async function findAccount(accounts: AccountDirectory, accountParam: string | undefined, parsed: SlackRequest): Promise<ChannelAccount | undefined> {
+  let account: ChannelAccount | undefined;
+  if (accountParam && accountParam !== 'events') account = await accounts.byId(accountParam);
+  else if ('teamId' in parsed && parsed.teamId) account = await accounts.byExternalId('slack', parsed.teamId);
+  if (!account || account.channel !== 'slack' || account.status !== 'active' || !account.secrets.signing_secret) return undefined;
+  return account;
+}
+
+async function activeSlackAccounts(ctx: ChannelContext, accounts: AccountDirectory): Promise<ChannelAccount[]> {
+  const ids = await withSystem(ctx.db, async (sql) => (await sql.query<{ id: string }>(`SELECT id FROM channel_accounts WHERE channel = 'slack' AND status = 'active'`)).rows);
+  const out: ChannelAccount[] = [];
+  for (const { id } of ids) {
+    const a = await accounts.byId(id);
+    if (a?.secrets.signing_secret) out.push(a);
+  }
+  return out;
+}
+
+/** Work that calls Slack after we have answered; its failure is logged, never surfaced to Slack's request. */
+function later(ctx: ChannelContext, what: string, fn: () => Promise<unknown>): void {
+  setImmediate(() => {
+    fn().catch((err: unknown) => ctx.log.warn({ err: (err as Error).message, what }, 'slack follow-up failed'));
+  });
+}
+
+async function dispatch(c: Context, ctx: ChannelContext, account: ChannelAccount, req: SlackRequest): Promise<Response> {
+  switch (req.kind) {
+    case 'url_verification':
+      return c.json({ challenge: req.challenge });
+    case 'ignored':
+      return c.body(null, 200);
+    case 'home_opened': {
+      const staff = await lookupStaff(ctx, account, req.userId);
+      if (staff) later(ctx, 'app home', () => publishHome(ctx, account, req.userId, staff));
+      return c.body(null, 200);
+    }
+    case 'message': {
+      const staff = await lookupStaff(ctx, account, req.userId);
+      if (req.via === 'thread') {
+        if (staff) await relayStaffReply(ctx, account, staff, req);
+        return c.body(null, 200);
+      }
+      if (!staff) {
+        tellUnmapped(ctx, account, req.userId, req.via === 'dm' ? req.channel : slackChatId(req.channel, req.threadTs ?? req.ts));
+        return c.body(null, 200);
+      }
+      await acceptInbound(ctx, {
+        tenantId: account.tenantId,
+        channel: 'slack',
+        channelAccountId: account.id,
+        platformMessageId: req.eventId,
+        externalChatId: req.via === 'dm' ? req.channel : slackChatId(req.channel, req.threadTs ?? req.ts),
+        externalUserId: req.userId,
+        text: req.text,
+        locale: staff.locale,
+        receivedAt: req.receivedAt,
+        meta: { via: req.via, retry: c.req.header('x-slack-retry-num') ?? null },
+      });
+      return c.body(null, 200);
+    }
+    case 'command': {
+      const staff = await lookupStaff(ctx, account, req.userId);
+      // Outside a DM the bot may not be in the channel: answers go to the person's DM with the app.
+      const chat = req.channel.startsWith('D') ? req.channel : req.userId;
+      if (!staff) {
+        tellUnmapped(ctx, account, req.userId, chat);
+        return c.body(null, 200);
+      }
+      // A bare `/closer` asks for help.
+      await acceptInbound(ctx, { tenantId: account.tenantId, channel: 'slack', channelAccountId: account.id, platformMessageId: `cmd:${req.triggerId}`, externalChatId: chat, externalUserId: req.userId, text: req.text || 'help', locale: staff.locale, receivedAt: new Date(), meta: { via: 'command' } });
+      return c.body(null, 200);
+    }
+    case 'action': {
+      const staff = await lookupStaff(ctx, account, req.userId);
+      if (!staff) {
+        tellUnmapped(ctx, account, req.userId, req.channel ?? req.userId);
+        return c.body(null, 200);
+      }
+      if (req.payload.action === HANDOFF_RESOLVE_ACTION) {
+        await resolveFromSlack(ctx, account, staff, req.payload.args.handoff_id);
+        return c.body(null, 200);
+      }
+      const chat = req.channel ? (req.threadTs ? slackChatId(req.channel, req.threadTs) : req.channel) : req.userId;
+      await acceptInbound(ctx, { tenantId: account.tenantId, channel: 'slack', channelAccountId: account.id, platformMessageId: `act:${req.triggerId}`, externalChatId: chat, externalUserId: req.userId, payload: req.payload, locale: staff.locale, receivedAt: new Date(), meta: { via: 'button', action_id: req.actionId } });
+      return c.body(null, 200);
+    }
+  }
+}
+
+// Staff mappings change rarely and every Slack request needs one: a short cache keeps a database round trip out of the 3-second ack.
+const STAFF_TTL_MS = 10_000;
+const staffCache = new Map<string, { at: number; staff: Staff | undefined }>();
+
+async function lookupStaff(ctx: ChannelContext, account: ChannelAccount, slackUserId: string): Promise<Staff | undefined> {
+  const key = `${account.id}:${slackUserId}`;
+  const hit = staffCache.get(key);
+  if (hit && Date.now() - hit.at < STAFF_TTL_MS) return hit.staff;
+  const staff = await withTenant(ctx.db, account.tenantId, (sql) => staffForSlackUser(sql, account.id, slackUserId));
+  if (staffCache.size > 10_000) staffCache.clear();
+  staffCache.set(key, { at: Date.now(), staff });
+  return staff;
+}
+
+/** An unmapped Slack user is told who can add them; nothing about them is stored (they are staff, not a lead). */
+function tellUnmapped(ctx: ChannelContext, account: ChannelAccount, slackUserId: string, chatId: string): void {
+  later(ctx, 'unmapped user', async () => {
+    const tenant = await withSystem(ctx.db, (sql) => getTenantById(sql, account.tenantId));
+    const admins = await withTenant(ctx.db, tenant.id, (sql) => tenantAdmins(sql));
+    const t = translator(tenant.defaultLocale);
+    const text = admins.length ? t('slack.not_mapped', { tenant: tenant.name, admins: admins.join(', ') }) : t('slack.not_mapped_nobody', { tenant: tenant.name });
+    const [channel, threadTs] = chatId.split('/');
+    await slackClient(account).chat.postEphemeral({ channel: channel!, user: slackUserId, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  });
+}
+
+async function publishHome(ctx: ChannelContext, account: ChannelAccount, slackUserId: string, staff: Staff): Promise<void> {
+  const tenant = await withSystem(ctx.db, (sql) => getTenantById(sql, account.tenantId));
+  const view = await withTenant(ctx.db, tenant.id, async (sql) => {
+    const role = (await sql.query<{ role: string }>('SELECT role FROM staff_users WHERE id = $1', [staff.id])).rows[0]?.role ?? 'rep';
+    return homeView(sql, tenant, { id: staff.id, locale: staff.locale, role }, new Date());
+  });
+  await slackClient(account).views.publish({ user_id: slackUserId, view: view as never });
+}
+
+async function relayStaffReply(ctx: ChannelContext, account: ChannelAccount, staff: Staff, req: Extract<SlackRequest, { kind: 'message' }>): Promise<void> {
+  if (!req.threadTs || !req.text) return;
+  const tenant = await withSystem(ctx.db, (sql) => getTenantById(sql, account.tenantId));
+  const sent = await withTenant(ctx.db, tenant.id, async (sql) => {
+    const h = await handoffForThread(sql, account.id, req.channel, req.threadTs!);
+    if (!h) return undefined;
+    return recordStaffReply(sql, tenant, h, { staffId: staff.id, text: req.text, platformId: `slack:${req.eventId}`, now: req.receivedAt });
+  });
+  if (sent) await enqueueDelivery(ctx.queues, { tenantId: tenant.id, messageId: sent });
+}
+
+async function resolveFromSlack(ctx: ChannelContext, account: ChannelAccount, staff: Staff, handoffId: string | undefined): Promise<void> {
+  if (!handoffId) return;
+  const closed = await withTenant(ctx.db, account.tenantId, async (sql) => {
+    const conv = (await sql.query<{ conversation_id: string }>(`SELECT conversation_id FROM handoffs WHERE id = $1 AND slack_account_id = $2 AND status = 'open'`, [handoffId, account.id])).rows[0];
+    return conv ? resolveHandoff(sql, conv.conversation_id, { by: staff.id, why: 'resolved', now: new Date() }) : undefined;
+  });
+  if (closed) await enqueueHandoffResolved(ctx.queues, account.tenantId, closed.id);
+}

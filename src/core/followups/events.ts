@@ -1,0 +1,111 @@
+import type { Sql } from '../../db/database.ts';
+import type { Tenant } from '../tenants.ts';
+import { loadRules, stepDueTimes, type FollowupRule, type TriggerEvent } from './rules.ts';
+
+/**
+ * What happened to a lead, as far as follow-ups care. Triggers start
+ * sequences; stops cancel what is still pending.
+ */
+export type LeadEvent =
+  | { type: 'lead_created'; leadId: string }
+  | { type: 'stage_entered'; leadId: string; stage: string }
+  | { type: 'appointment_booked' | 'appointment_completed'; leadId: string }
+  | { type: 'listing_matched'; leadId: string; listingId: string; listingTitle?: string | undefined }
+  | { type: 'replied'; leadId: string }
+  | { type: 'opted_out' | 'handoff' | 'unreachable' | 'won' | 'lost'; leadId: string };
+
+export interface LeadEventResult {
+  created: string[];
+  cancelled: number;
+}
+
+/** Cancels pending follow-ups of a lead. `sequencesOnly` keeps the ones a person scheduled by hand (a reply does not void a rep's own plan). */
+export async function cancelPending(sql: Sql, leadId: string, reason: string, now: Date, sequencesOnly = false): Promise<number> {
+  const r = await sql.query(
+    `UPDATE followup_executions SET status = 'cancelled', reason = $2, updated_at = $3
+     WHERE lead_id = $1 AND status = 'pending' ${sequencesOnly ? 'AND rule_id IS NOT NULL' : ''}`,
+    [leadId, reason, now],
+  );
+  if ((r.rowCount ?? 0) > 0) await refreshNextFollowup(sql, leadId, now);
+  return r.rowCount ?? 0;
+}
+
+export async function refreshNextFollowup(sql: Sql, leadId: string, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE leads SET next_followup_at = (SELECT min(due_at) FROM followup_executions WHERE lead_id = $1 AND status = 'pending' AND due_at > $2) WHERE id = $1`,
+    [leadId, now],
+  );
+}
+
+/** Writes one pending row per step of a fired rule. */
+export async function startSequence(sql: Sql, tenant: Tenant, rule: FollowupRule, leadId: string, firedAt: Date, vars: Record<string, string> = {}): Promise<string[]> {
+  const dues = stepDueTimes(rule, firedAt);
+  const ids: string[] = [];
+  for (const [i, step] of rule.steps.entries()) {
+    const { rows } = await sql.query<{ id: string }>(
+      `INSERT INTO followup_executions (tenant_id, rule_id, lead_id, step_index, due_at, status, channel, template, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $8) RETURNING id`,
+      [tenant.id, rule.id, leadId, i, dues[i], step.channel, JSON.stringify({ templates: step.templates, vars }), firedAt],
+    );
+    ids.push(rows[0]!.id);
+  }
+  await refreshNextFollowup(sql, leadId, firedAt);
+  return ids;
+}
+
+const STOPS = new Set(['replied', 'opted_out', 'handoff', 'unreachable', 'won', 'lost']);
+
+/**
+ * The one entry point the rest of the product calls when something happens
+ * to a lead. Runs in the caller's transaction; the scheduler queues the rows
+ * it writes (so nothing is queued for a transaction that rolls back).
+ */
+export async function onLeadEvent(sql: Sql, tenant: Tenant, event: LeadEvent, now: Date = new Date()): Promise<LeadEventResult> {
+  if (STOPS.has(event.type)) {
+    return { created: [], cancelled: await cancelPending(sql, event.leadId, event.type, now, event.type === 'replied') };
+  }
+  let cancelled = 0;
+  if (event.type === 'stage_entered') {
+    const stage = (await sql.query<{ is_won: boolean; is_lost: boolean }>('SELECT is_won, is_lost FROM pipeline_stages WHERE key = $1', [event.stage])).rows[0];
+    if (stage?.is_won || stage?.is_lost) cancelled = await cancelPending(sql, event.leadId, stage.is_won ? 'won' : 'lost', now);
+  }
+  const rules = (await loadRules(sql)).filter((r) => matches(r, event.type as TriggerEvent, 'stage' in event ? event.stage : undefined));
+  const vars: Record<string, string> = event.type === 'listing_matched' && event.listingTitle ? { listing_title: event.listingTitle } : {};
+  const created: string[] = [];
+  for (const rule of rules) created.push(...(await startSequence(sql, tenant, rule, event.leadId, now, vars)));
+  return { created, cancelled };
+}
+
+function matches(rule: FollowupRule, event: TriggerEvent, stage: string | undefined): boolean {
+  if (rule.trigger.event !== event) return false;
+  return !rule.trigger.stage || !stage || rule.trigger.stage === stage;
+}
+
+/**
+ * Fires no_reply and stage_idle rules for leads that have been quiet long
+ * enough. Only silences that began within `windowMinutes` before the rule's
+ * threshold count, so a first start (or a restored backup) does not message
+ * every lead that went quiet months ago; one sequence per silence.
+ */
+export async function scanQuietLeads(sql: Sql, tenant: Tenant, now: Date, windowMinutes = 24 * 60): Promise<string[]> {
+  const created: string[] = [];
+  for (const rule of await loadRules(sql)) {
+    if (rule.trigger.event !== 'no_reply' && rule.trigger.event !== 'stage_idle') continue;
+    const after = rule.trigger.after_minutes ?? 24 * 60;
+    // no_reply: our last contact got no answer; stage_idle: nothing logged on the lead since.
+    const since = rule.trigger.event === 'no_reply' ? 'l.last_contact_at' : `(SELECT max(a.occurred_at) FROM activities a WHERE a.lead_id = l.id)`;
+    const extra = rule.trigger.event === 'no_reply' ? 'AND (l.last_inbound_at IS NULL OR l.last_inbound_at < l.last_contact_at)' : '';
+    const { rows } = await sql.query<{ id: string; since: Date }>(
+      `SELECT l.id, s.since FROM leads l CROSS JOIN LATERAL (SELECT ${since} AS since) s
+       WHERE ($1::text IS NULL OR l.stage_key = $1) AND l.consent = 'opted_in' AND NOT l.unreachable
+         AND s.since IS NOT NULL
+         AND s.since <= $2::timestamptz - ($3::int * interval '1 minute')
+         AND s.since > $2::timestamptz - (($3::int + $4::int) * interval '1 minute') ${extra}
+         AND NOT EXISTS (SELECT 1 FROM followup_executions f WHERE f.lead_id = l.id AND f.rule_id = $5 AND f.created_at >= s.since)
+       LIMIT 500`,
+      [rule.trigger.stage ?? null, now, after, windowMinutes, rule.id],
+    );
+    for (const r of rows) created.push(...(await startSequence(sql, tenant, rule, r.id, now)));
+  }
+  return created;
+}

@@ -1,0 +1,4 @@
+import { runChannelContract } from './suite.ts';
+import { lineHarness } from './harness-line.ts';
+
+runChannelContract(() => lineHarness());

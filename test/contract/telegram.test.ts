@@ -1,0 +1,4 @@
+import { runChannelContract } from './suite.ts';
+import { telegramHarness } from './harness-telegram.ts';
+
+runChannelContract(() => telegramHarness());

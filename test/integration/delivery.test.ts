@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTenant } from '../../src/db/tenant.ts';
+import { deliverMessage, type DeliveryDeps } from '../../src/jobs/delivery.ts';
+import { DeliveryRateLimiter } from '../../src/jobs/ratelimit.ts';
+import { ChannelApiError } from '../../src/errors.ts';
+import type { ChannelAdapter, DeliveryTarget } from '../../src/bots/types.ts';
+import type { OutboundMessage } from '../../src/core/messages/types.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import type { Database } from '../../src/db/database.ts';
+import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
+import { createLogger } from '../../src/log.ts';
+import type { EventBus } from '../../src/jobs/bus.ts';
+
+let db: Database;
+let redis: Redis;
+const prefix = testPrefix();
+let tenantId: string;
+let accountId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ seeded: true });
+  redis = new Redis(testRedis().options);
+  tenantId = (await db.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-clinic'`)).rows[0]!.id;
+  accountId = (await db.pool.query<{ id: string }>(`SELECT id FROM channel_accounts WHERE tenant_id = $1 AND channel = 'local'`, [tenantId])).rows[0]!.id;
+}, 60_000);
+afterAll(async () => {
+  redis?.disconnect();
+  await dropPrefix(prefix);
+  await db?.close();
+});
+
+class Recorder implements ChannelAdapter {
+  readonly channel = 'local' as const;
+  readonly sent: { chat: string; text: string }[] = [];
+  failNext: Error | undefined;
+  async send(target: DeliveryTarget, message: OutboundMessage) {
+    if (this.failNext) {
+      const e = this.failNext;
+      this.failNext = undefined;
+      throw e;
+    }
+    this.sent.push({ chat: target.externalChatId, text: message.text });
+    return { platformMessageId: String(this.sent.length) };
+  }
+}
+
+const bus = { publish: async () => undefined } as unknown as EventBus;
+
+async function chatWithPending(texts: string[]): Promise<{ chat: string; ids: string[]; leadId: string }> {
+  const chat = `delivery-${randomUUID().slice(0, 8)}`;
+  return withTenant(db, tenantId, async (sql) => {
+    const leadId = (await sql.query<{ id: string }>(`SELECT id FROM leads ORDER BY created_at LIMIT 1`)).rows[0]!.id;
+    const identity = (await sql.query<{ id: string }>(`INSERT INTO channel_identities (tenant_id, channel_account_id, channel, external_id, lead_id) VALUES ($1, $2, 'local', $3, $4) RETURNING id`, [tenantId, accountId, chat, leadId])).rows[0]!.id;
+    const conv = (await sql.query<{ id: string }>(`INSERT INTO conversations (tenant_id, channel_account_id, channel_identity_id, channel, external_chat_id, lead_id) VALUES ($1, $2, $3, 'local', $4, $5) RETURNING id`, [tenantId, accountId, identity, chat, leadId])).rows[0]!.id;
+    const ids: string[] = [];
+    for (const [i, text] of texts.entries()) {
+      ids.push((await sql.query<{ id: string }>(`INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, author, text, status, created_at) VALUES ($1, $2, $3, 'out', 'bot', $4, 'pending', now() + ($5::int * interval '1 millisecond')) RETURNING id`, [tenantId, conv, accountId, text, i])).rows[0]!.id);
+    }
+    return { chat, ids, leadId };
+  });
+}
+
+describe('delivery worker', () => {
+  it('holds a message while an older one of the same chat is undelivered, so a chat keeps its order', async () => {
+    const adapter = new Recorder();
+    const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]) };
+    const { chat, ids } = await chatWithPending(['first', 'second']);
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[1]! }, { isFinal: false })).toEqual({ status: 'wait', waitMs: expect.any(Number), reason: 'order' });
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'sent' });
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[1]! }, { isFinal: false })).toEqual({ status: 'sent' });
+    expect(adapter.sent.filter((s) => s.chat === chat).map((s) => s.text)).toEqual(['first', 'second']);
+    // A job re-added for a sent row does nothing.
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'skipped' });
+  });
+
+  it('honours retry-after without using up the attempts, even on the last attempt', async () => {
+    const adapter = new Recorder();
+    const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]) };
+    const { ids } = await chatWithPending(['only']);
+    adapter.failNext = new ChannelApiError('429', 'local', false, 3000);
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: true })).toEqual({ status: 'retry', retryAfterMs: 3000 });
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: true })).toEqual({ status: 'sent' });
+  });
+
+  it('fails a permanent refusal at once and marks the identity and the lead unreachable', async () => {
+    const adapter = new Recorder();
+    const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]) };
+    const { chat, ids, leadId } = await chatWithPending(['one']);
+    adapter.failNext = new ChannelApiError('blocked', 'local', true, undefined, { unreachable: true });
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'failed' });
+    const r = await withTenant(db, tenantId, async (sql) =>
+      (await sql.query<{ unreachable_at: Date | null; unreachable: boolean; status: string }>(
+        `SELECT i.unreachable_at, l.unreachable, m.status FROM channel_identities i JOIN leads l ON l.id = i.lead_id, messages m WHERE i.external_id = $1 AND m.id = $2`,
+        [chat, ids[0]],
+      )).rows[0]!,
+    );
+    expect(r.unreachable_at).not.toBeNull();
+    expect(r.unreachable).toBe(true);
+    expect(r.status).toBe('failed');
+    await withTenant(db, tenantId, (sql) => sql.query('UPDATE leads SET unreachable = false WHERE id = $1', [leadId]));
+  });
+
+  it('rate limits per chat and per account through Redis, shared by every process', async () => {
+    // Two limiters on their own connections stand for two worker processes.
+    const other = new Redis(testRedis().options);
+    try {
+      const a = new DeliveryRateLimiter(redis, prefix);
+      const b = new DeliveryRateLimiter(other, prefix);
+      const limits = { perAccount: { max: 3, durationMs: 60_000 }, perChat: { max: 1, durationMs: 60_000 }, maxTextLength: 100 };
+      expect(await a.take('telegram', limits, 'acct', 'chat1')).toBe(0);
+      const wait = await b.take('telegram', limits, 'acct', 'chat1');
+      expect(wait).toBeGreaterThan(0);
+      expect(wait).toBeLessThanOrEqual(60_000);
+      expect(await b.take('telegram', limits, 'acct', 'chat2')).toBe(0);
+      expect(await a.take('telegram', limits, 'acct', 'chat3')).toBe(0);
+      // The account's budget (3) is spent; a chat refused for the account keeps its own budget.
+      expect(await b.take('telegram', limits, 'acct', 'chat4')).toBeGreaterThan(0);
+      expect(await a.take('telegram', limits, 'other-acct', 'chat4')).toBe(0);
+    } finally {
+      other.disconnect();
+    }
+  });
+});
