@@ -62,9 +62,9 @@ describe('workflow updates in chat (clinic)', () => {
     expect(confirm).toMatchObject({ label: 'Confirm', style: 'primary', payload: { action: 'update_workflow', args: { confirm: 'true', lead_id: before.id } } });
     expect(cancel).toMatchObject({ label: 'Cancel', payload: { action: 'update_workflow_cancel', args: {} } });
 
-    // A button press has no text to read a language from: the reply is in the rep's own language (Ploy's is Thai).
+    // A button press has no text to read a language from: the reply stays in the conversation's last language (English here).
     const done = await press('demo-clinic', 'rep', confirm!, chat);
-    expect(done.reply).toMatch(/^เรียบร้อยค่ะ: ย้าย นก จาก ติดต่อแล้ว ไป ต่อรอง และนัดติดตามผล ศุกร์/);
+    expect(done.reply).toMatch(/^Done: นก moved from Contacted to Negotiation and follow-up scheduled for Fri/);
     const after = await lead('demo-clinic', 'นก');
     expect(after.stage_key).toBe('negotiation');
     expect(local(after.next_followup_at!, 'Asia/Bangkok')).toEqual({ weekday: 'Friday', time: '10:00' });
