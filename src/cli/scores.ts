@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
+import { withCliDatabase } from './database.ts';
 
 /**
  * `closer scores recompute --tenant <slug> [--all]`: re-scores a tenant's
@@ -16,18 +17,12 @@ export function registerScores(program: Command): void {
     .option('--all', 'every lead, not only stale ones (e.g. after changing settings.scoring_weights)')
     .action(async (opts: { tenant: string; all?: boolean }) => {
       const cfg = loadConfig();
-      const { openEmbeddedDatabase, openServerDatabase } = await import('../db/database.ts');
-      const { migrate } = await import('../db/migrate.ts');
-      const { acquireLock } = await import('../lock.ts');
       const { withSystem } = await import('../db/tenant.ts');
       const { getTenantBySlug } = await import('../core/tenants.ts');
       const { recomputeAllScores } = await import('../core/scoring/recompute.ts');
       const log = createLogger(process.env.LOG_LEVEL ? cfg.logLevel : 'warn');
       // The embedded database belongs to one process: this fails with a clear message while `closer start` runs.
-      const lock = cfg.databaseUrl ? undefined : acquireLock(cfg.home);
-      const db = cfg.databaseUrl ? await openServerDatabase(cfg.databaseUrl, log) : await openEmbeddedDatabase(`${cfg.home}/pgdata`);
-      try {
-        await migrate(db);
+      await withCliDatabase(cfg, log, async (db) => {
         const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
         const now = new Date();
         const r = await recomputeAllScores(db, tenant, {
@@ -36,9 +31,6 @@ export function registerScores(program: Command): void {
           onProgress: (n) => process.stderr.write(`${tenant.slug}: ${n} leads scored\n`),
         });
         process.stdout.write(JSON.stringify({ tenant: tenant.slug, mode: opts.all ? 'all' : 'stale', ...r, at: now.toISOString() }, null, 2) + '\n');
-      } finally {
-        await db.close();
-        lock?.release();
-      }
+      });
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
+import { withCliDatabase } from './database.ts';
 
 /** `closer usage --tenant <slug> [--month YYYY-MM] [--json]`: the month's LLM calls, tokens, cost, failures and fallbacks. */
 export function registerUsage(program: Command): void {
@@ -12,17 +13,12 @@ export function registerUsage(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .action(async (opts: { tenant: string; month?: string; json?: boolean }) => {
       const cfg = loadConfig();
-      const { openEmbeddedDatabase, openServerDatabase } = await import('../db/database.ts');
-      const { migrate } = await import('../db/migrate.ts');
-      const { acquireLock } = await import('../lock.ts');
       const { withSystem, withTenant } = await import('../db/tenant.ts');
       const { getTenantBySlug } = await import('../core/tenants.ts');
       const { monthUsage, monthOf, monthlyBudgetUsd } = await import('../core/usage.ts');
       const log = createLogger(process.env.LOG_LEVEL ? cfg.logLevel : 'warn');
-      const lock = cfg.databaseUrl ? undefined : acquireLock(cfg.home);
-      const db = cfg.databaseUrl ? await openServerDatabase(cfg.databaseUrl, log) : await openEmbeddedDatabase(`${cfg.home}/pgdata`);
-      try {
-        await migrate(db);
+      // The embedded database belongs to one process: this fails with a clear message while `closer start` runs.
+      await withCliDatabase(cfg, log, async (db) => {
         const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
         const month = opts.month ?? monthOf(new Date());
         const u = await withTenant(db, tenant.id, (sql) => monthUsage(sql, month));
@@ -42,9 +38,6 @@ export function registerUsage(program: Command): void {
           ...u.byModel.map((m) => `  ${m.provider}/${m.model}: ${m.calls} calls, $${m.costUsd.toFixed(4)}`),
         ];
         process.stdout.write(lines.join('\n') + '\n');
-      } finally {
-        await db.close();
-        lock?.release();
-      }
+      });
     });
 }
