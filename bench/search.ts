@@ -50,7 +50,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const scale = i >= 0 ? Number(process.argv[i + 1]) : 200;
   const bench = await getBenchDatabase({ scale });
   try {
-    const result = await benchSearch(bench.db, bench.tenantId);
+    const j = process.argv.indexOf('--samples');
+    const result = await benchSearch(bench.db, bench.tenantId, { samples: j >= 0 ? Number(process.argv[j + 1]) : 200 });
     process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, scale, ...result }, null, 2) + '\n');
   } finally {
     await bench.db.close();
