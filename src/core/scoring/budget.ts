@@ -22,7 +22,7 @@ export interface BuyerRequestInput {
   bedroomsMin: number | null;
 }
 
-function fit(budget: number, prices: number[]): BudgetFit {
+function budgetFit(budget: number, prices: number[]): BudgetFit {
   if (prices.length === 0) return { kind: 'no_options', budget };
   const within = prices.filter((p) => p <= budget).length;
   return within > 0 ? { kind: 'fits', budget, within, total: prices.length } : { kind: 'below', budget, cheapest: Math.min(...prices) };
@@ -39,7 +39,7 @@ export function clinicBudgetFit(budget: number | null, concerns: string[], inter
   if (!usable(budget)) return null;
   const paid = catalogue.filter((c) => c.price > 0);
   const relevant = paid.filter((c) => c.targets.some((t) => concerns.includes(t)) || interests.includes(c.category));
-  return fit(budget, (relevant.length > 0 ? relevant : paid).map((c) => c.price));
+  return budgetFit(budget, (relevant.length > 0 ? relevant : paid).map((c) => c.price));
 }
 
 /**
@@ -50,7 +50,7 @@ export function clinicBudgetFit(budget: number | null, concerns: string[], inter
 export function realtyBudgetFit(budget: number | null, request: BuyerRequestInput | null, listings: ListingOption[]): BudgetFit | null {
   const ceiling = usable(request?.priceMax) ? request!.priceMax : budget;
   if (!usable(ceiling)) return null;
-  if (!request) return fit(ceiling, listings.map((l) => l.price));
+  if (!request) return budgetFit(ceiling, listings.map((l) => l.price));
   const kind = listings.filter(
     (l) =>
       (request.cities.length === 0 || request.cities.includes(l.city)) &&
@@ -58,5 +58,5 @@ export function realtyBudgetFit(budget: number | null, request: BuyerRequestInpu
       (request.bedroomsMin === null || l.bedrooms === null || l.bedrooms >= request.bedroomsMin),
   );
   const inDistricts = request.districts.length ? kind.filter((l) => l.district !== null && request.districts.includes(l.district)) : kind;
-  return fit(ceiling, (inDistricts.length > 0 ? inDistricts : kind).map((l) => l.price));
+  return budgetFit(ceiling, (inDistricts.length > 0 ? inDistricts : kind).map((l) => l.price));
 }
