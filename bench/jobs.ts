@@ -10,16 +10,29 @@ import { reconcileFollowups } from '../src/jobs/reconcile.ts';
 import { createLogger } from '../src/log.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
 import { getBenchDatabase } from './fixture.ts';
+import crypto from 'node:crypto';
+import { FakeTelegram } from '../test/fakes/telegram.ts';
+import { SecretBox } from '../src/core/secrets.ts';
+import { EventBus } from '../src/jobs/bus.ts';
+import { loadConfig } from '../src/config.ts';
+import { telegramModule } from '../src/bots/telegram/module.ts';
+import { upsertAccount } from '../src/bots/accounts.ts';
+import { startDeliveryWorker } from '../src/jobs/delivery.ts';
+import type { Channel } from '../src/core/messages/types.ts';
+import type { ChannelAdapter } from '../src/bots/types.ts';
 
 /**
  * Background jobs throughput on the bench agency tenant:
  * - scheduling: N follow-up rows written through startSequence (the path a
  *   trigger takes), in transactions of 500 rows' worth, then queued as delayed
  *   jobs by the reconciler;
- * - dispatch: M due follow-ups run through a BullMQ worker (claim, checks,
- *   template, outbound message, mark sent) against BullMQ's own throughput for
- *   no-op jobs with the same concurrency, measured in the same run.
- * Platform rate limits are not exercised here (see the report).
+ * - dispatch: M due follow-ups sent end to end with platform limits off
+ *   (follow-up job: claim, checks, template, outbound row; delivery job:
+ *   claim, grammY sendMessage to a fake Bot API, mark sent) against BullMQ's
+ *   own throughput for no-op jobs with the same concurrency, same run;
+ * - Telegram's limits on: R messages to each of C chats queued at once; the
+ *   fake Bot API's arrival times show the most any chat got in one second
+ *   and the most the bot sent in any second (Telegram: 1/s per chat, 30/s per bot).
  */
 const flag = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -27,7 +40,7 @@ const flag = (name: string, def: number) => {
   return Number.isFinite(v) && v > 0 ? v : def;
 };
 
-export async function benchJobs(opts: { scale: number; schedule: number; dispatch: number; concurrency: number; redisUrl: string }): Promise<Record<string, unknown>> {
+export async function benchJobs(opts: { scale: number; schedule: number; dispatch: number; concurrency: number; limitChats: number; limitRounds: number; redisUrl: string }): Promise<Record<string, unknown>> {
   const bench = await getBenchDatabase({ scale: opts.scale });
   const { db, tenantId } = bench;
   const prefix = `closer-bench-${Date.now()}`;
@@ -63,18 +76,25 @@ export async function benchJobs(opts: { scale: number; schedule: number; dispatc
     await withTenant(db, tenantId, (sql) => sql.query(`UPDATE followup_executions SET status = 'cancelled', reason = 'bench' WHERE status = 'pending'`));
     await followups.obliterate({ force: true });
 
-    // Dispatch: M contactable leads, each with a live conversation and one due follow-up.
+    // Dispatch: M contactable leads, each with a live Telegram conversation and one due follow-up, sent end to end
+    // (follow-up job → outbound row → delivery job → grammY → the fake Bot API) with platform limits off.
+    const fake = await new FakeTelegram().start();
+    const secrets = new SecretBox(crypto.randomBytes(32).toString('hex'));
+    const bus = new EventBus(connection, prefix);
+    const config = loadConfig({ REDIS_URL: opts.redisUrl, REDIS_PREFIX: prefix, DEMO_SEED: 'off', LOG_LEVEL: 'silent' });
+    const adapters = new Map<Channel, ChannelAdapter>([['telegram', telegramModule.createAdapter({ db, log, config, secrets, queues, bus })]]);
     const targets = leads.slice(0, opts.dispatch);
+    const chatOf = new Map<string, string>();
     const ids = await withTenant(db, tenantId, async (sql) => {
-      await sql.query(`UPDATE channel_accounts SET status = 'active'`);
-      const account = (await sql.query<{ id: string; channel: string }>(`SELECT id, channel FROM channel_accounts ORDER BY channel = 'local' DESC LIMIT 1`)).rows[0]!;
+      const accountId = await upsertAccount(sql, tenantId, secrets, { channel: 'telegram', name: 'Bench bot', externalId: fake.botId, secrets: { token: fake.token }, apiBaseUrl: fake.url });
       await sql.query(`UPDATE leads SET consent = 'opted_in', unreachable = false, last_inbound_at = NULL WHERE id = ANY($1)`, [targets]);
-      await sql.query(
+      const convs = await sql.query<{ lead_id: string; external_chat_id: string }>(
         `INSERT INTO conversations (tenant_id, channel_account_id, channel, external_chat_id, lead_id, last_message_at)
-         SELECT $1, $2, $3, 'bench-' || id, id, $5 FROM unnest($4::uuid[]) AS id ON CONFLICT DO NOTHING`,
-        [tenantId, account.id, account.channel, targets, now],
+         SELECT $1, $2, 'telegram', (900000000 + row_number() OVER ())::text, id, $4 FROM unnest($3::uuid[]) AS id
+         ON CONFLICT (channel_account_id, external_chat_id) DO UPDATE SET status = 'bot' RETURNING lead_id, external_chat_id`,
+        [tenantId, accountId, targets, new Date(now.getTime() + 60_000)],
       );
-      await sql.query(`UPDATE conversations SET status = 'bot' WHERE lead_id = ANY($1)`, [targets]);
+      for (const c of convs.rows) chatOf.set(c.lead_id, c.external_chat_id);
       return (
         await sql.query<{ id: string }>(
           `INSERT INTO followup_executions (tenant_id, lead_id, due_at, status) SELECT $1, id, $2, 'pending' FROM unnest($3::uuid[]) AS id RETURNING id`,
@@ -99,19 +119,59 @@ export async function benchJobs(opts: { scale: number; schedule: number; dispatc
       return { jobs: jobs.length, ms: Math.round(ms), perSecond: Math.round((jobs.length / ms) * 1000) };
     };
     const raw = await runQueue('bench-noop', async () => undefined, ids.map((id) => ({ tenantId, executionId: id })));
+
     const statuses: Record<string, number> = {};
-    const real = await runQueue(FOLLOWUPS_QUEUE, async (data) => {
-      const r = await processFollowup({ db, queues, followups, log, now: () => now }, data);
+    const untilSent = async (count: number, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (fake.sent.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    let delivery = startDeliveryWorker({ db, log, bus, adapters, limiter: false }, connection, prefix, opts.concurrency);
+    const t2 = performance.now();
+    const followWorker = new Worker<FollowupJob>(FOLLOWUPS_QUEUE, async (job) => {
+      const r = await processFollowup({ db, queues, followups, log, now: () => now }, job.data);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-    }, ids.map((id) => ({ tenantId, executionId: id })));
+    }, { connection: bullConnection(connection), prefix, concurrency: opts.concurrency });
+    await followups.addBulk(ids.map((id) => ({ name: 'followup', data: { tenantId, executionId: id }, opts: { jobId: `fu-${id}`, removeOnComplete: true } })));
+    await untilSent(ids.length, 600_000);
+    const dispatchMs = performance.now() - t2;
+    const delivered = fake.sent.length;
+    await followWorker.close();
+    await delivery.close();
+    const dispatch = { jobs: ids.length, delivered, ms: Math.round(dispatchMs), perSecond: Math.round((delivered / dispatchMs) * 1000), outcomes: statuses, concurrency: opts.concurrency };
+
+    // Telegram's limits on: R messages to each of C chats, all queued at once, through the shared Redis limiter.
+    const chats = [...chatOf.values()].slice(0, opts.limitChats);
+    fake.sent.length = 0;
+    const messageIds = await withTenant(db, tenantId, async (sql) => {
+      const out: string[] = [];
+      for (let round = 0; round < opts.limitRounds; round++) {
+        const { rows } = await sql.query<{ id: string }>(
+          `INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, author, text, parts, status, created_at)
+           SELECT $1, c.id, c.channel_account_id, 'out', 'bot', 'rate-limit bench ' || $3::int, '[]', 'pending', clock_timestamp()
+           FROM conversations c WHERE c.channel = 'telegram' AND c.external_chat_id = ANY($2) RETURNING id`,
+          [tenantId, chats, round],
+        );
+        out.push(...rows.map((r) => r.id));
+      }
+      return out;
+    });
+    delivery = startDeliveryWorker({ db, log, bus, adapters }, connection, prefix, opts.concurrency);
+    const t3 = performance.now();
+    await queues.delivery.addBulk(messageIds.map((messageId) => ({ name: 'deliver', data: { tenantId, messageId }, opts: { jobId: `bench-rl-${messageId}`, removeOnComplete: true, attempts: 20 } })));
+    await untilSent(messageIds.length, 600_000);
+    const limitedMs = performance.now() - t3;
+    await delivery.close();
+    const limited = rateLimitReport(fake.sent.map((m) => ({ chat: m.chatId, at: m.at })), limitedMs, messageIds.length, chats.length);
+    await fake.close();
+    await bus.close();
     return {
       scale: opts.scale,
       scheduling: { rows, ms: Math.round(scheduleMs), rowsPerSecond: Math.round((rows / scheduleMs) * 1000) },
       enqueue: { jobs: queued.queued, ms: Math.round(enqueueMs), jobsPerSecond: Math.round((queued.queued / enqueueMs) * 1000) },
-      dispatch: { ...real, outcomes: statuses, concurrency: opts.concurrency },
+      dispatch,
       bullmqNoop: raw,
-      ratio: Math.round((real.perSecond / raw.perSecond) * 1000) / 1000,
-      rateLimits: 'not measured here: the Telegram per-chat/per-bot limits live in the delivery worker (src/jobs/ratelimit.ts); this bench stops at the queued outbound message',
+      ratio: Math.round((dispatch.perSecond / raw.perSecond) * 1000) / 1000,
+      telegramLimitsOn: limited,
     };
   } finally {
     await followups.obliterate({ force: true }).catch(() => undefined);
@@ -121,12 +181,52 @@ export async function benchJobs(opts: { scale: number; schedule: number; dispatc
   }
 }
 
+/**
+ * What the fake Bot API saw with limits on: the most messages any chat got
+ * within one second (sliding, from each arrival), the closest two messages to
+ * one chat came, and the most the bot sent in any sliding second.
+ */
+export function rateLimitReport(sent: { chat: string; at: number }[], ms: number, expected: number, chats: number) {
+  const byChat = new Map<string, number[]>();
+  for (const m of sent) byChat.set(m.chat, [...(byChat.get(m.chat) ?? []), m.at]);
+  const maxInWindow = (times: number[]) => {
+    const t = [...times].sort((a, b) => a - b);
+    let best = 0;
+    for (let i = 0, j = 0; i < t.length; i++) {
+      while (t[i]! - t[j]! >= 1000) j++;
+      best = Math.max(best, i - j + 1);
+    }
+    return best;
+  };
+  let minGap = Infinity;
+  let perChatMax = 0;
+  for (const times of byChat.values()) {
+    const t = [...times].sort((a, b) => a - b);
+    for (let i = 1; i < t.length; i++) minGap = Math.min(minGap, t[i]! - t[i - 1]!);
+    perChatMax = Math.max(perChatMax, maxInWindow(t));
+  }
+  const botMax = maxInWindow(sent.map((m) => m.at));
+  return {
+    messages: expected,
+    delivered: sent.length,
+    chats,
+    ms: Math.round(ms),
+    perSecond: Math.round((sent.length / ms) * 1000 * 10) / 10,
+    maxPerChatInAnySecond: perChatMax,
+    minGapSameChatMs: Number.isFinite(minGap) ? minGap : null,
+    maxPerBotInAnySecond: botMax,
+    withinTelegramLimits: sent.length === expected && perChatMax <= 1 && botMax <= 30,
+  };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await benchJobs({
     scale: flag('--scale', 20),
     schedule: flag('--schedule', 100_000),
     dispatch: flag('--dispatch', 2_000),
     concurrency: flag('--concurrency', 10),
+    limitChats: flag('--limit-chats', 60),
+    limitRounds: flag('--limit-rounds', 8),
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   });
   process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, ...result }, null, 2) + '\n');

@@ -152,18 +152,21 @@ async function withTurnRunner<T>(fn: (ask: (input: LocalSendInput) => Promise<As
   }
 }
 
-const LineSchema = (line: string, n: number): LocalSendInput => {
+/** One line of `ask --file`: tenant, as and chat fall back to the command's own options, so a file of plain {"text": …} lines works too. */
+const LineSchema = (line: string, n: number, defaults: { tenant?: string | undefined; as: string; chat?: string | undefined }): LocalSendInput => {
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch {
     throw new InvalidArgumentError(`line ${n}: not JSON`);
   }
-  const o = v as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null || typeof o.tenant !== 'string' || typeof o.as !== 'string' || (typeof o.text !== 'string' && typeof o.payload !== 'object')) {
-    throw new InvalidArgumentError(`line ${n}: expected {"tenant": "...", "as": "...", "text": "..."}`);
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const tenant = typeof o.tenant === 'string' ? o.tenant : defaults.tenant;
+  const as = typeof o.as === 'string' ? o.as : defaults.as;
+  if (typeof v !== 'object' || v === null || !tenant || (typeof o.text !== 'string' && typeof o.payload !== 'object')) {
+    throw new InvalidArgumentError(`line ${n}: expected {"tenant": "...", "as": "...", "text": "..."} (tenant and as may come from --tenant and --as)`);
   }
-  return { tenant: o.tenant, as: o.as, text: typeof o.text === 'string' ? o.text : undefined, payload: o.payload as LocalSendInput['payload'], chat: typeof o.chat === 'string' ? o.chat : undefined };
+  return { tenant, as, text: typeof o.text === 'string' ? o.text : undefined, payload: o.payload as LocalSendInput['payload'], chat: typeof o.chat === 'string' ? o.chat : defaults.chat };
 };
 
 function printHuman(r: AskResult): void {
@@ -175,17 +178,17 @@ function printHuman(r: AskResult): void {
 program
   .command('ask')
   .description('Run one turn through the real pipeline and print the reply. Works whether or not `closer start` is running.')
-  .requiredOption('--tenant <slug>', 'tenant slug, e.g. demo-clinic or demo-realty')
+  .option('--tenant <slug>', 'tenant slug, e.g. demo-clinic or demo-realty (required unless every --file line names one)')
   .option('--as <who>', 'rep | manager | admin | customer | a staff email | channel:id (e.g. telegram:12345)', 'rep')
   .option('--json', 'print the result as JSON: {reply, toolCalls, mode, inboundMessageId, outboundMessageIds, …}')
   .option('--file <file.jsonl>', 'run one turn per line of {"tenant", "as", "text"} and print one JSON result per line')
   .option('--chat <name>', 'use a separate chat with this person (default: their main local chat)')
   .option('--payload <json>', 'press a button: {"action": "...", "args": {...}}')
   .argument('[text...]', 'what to say')
-  .action(async (words: string[], opts: { tenant: string; as: string; json?: boolean; file?: string; chat?: string; payload?: string }) => {
+  .action(async (words: string[], opts: { tenant?: string; as: string; json?: boolean; file?: string; chat?: string; payload?: string }) => {
     if (opts.file) {
       const lines = fs.readFileSync(opts.file, 'utf8').split('\n').map((l) => l.trim());
-      const inputs = lines.map((l, i) => (l ? LineSchema(l, i + 1) : undefined));
+      const inputs = lines.map((l, i) => (l ? LineSchema(l, i + 1, opts) : undefined));
       await withTurnRunner(async (ask) => {
         for (const input of inputs) {
           if (!input) continue;
@@ -208,9 +211,11 @@ program
       }
     }
     if (!text.trim() && !payload) throw new InvalidArgumentError('say something: closer ask --tenant demo-clinic --as rep "tell me about Nok"');
+    const tenant = opts.tenant;
+    if (!tenant) throw new InvalidArgumentError('say which tenant: closer ask --tenant demo-clinic --as rep "tell me about Nok"');
     await withTurnRunner(async (ask) => {
       try {
-        const r = await ask({ tenant: opts.tenant, as: opts.as, text: text || undefined, payload, chat: opts.chat });
+        const r = await ask({ tenant, as: opts.as, text: text || undefined, payload, chat: opts.chat });
         if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else printHuman(r);
       } catch (err) {

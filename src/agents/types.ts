@@ -19,6 +19,8 @@ export interface TurnOutput {
   mode: 'rules' | 'llm';
   locale: string;
   focusLeadId?: string | null | undefined;
+  /** The assistant could not help with this turn (see src/agents/unhandled.ts); counted toward an automatic handoff. */
+  unhandled?: boolean | undefined;
 }
 
 /** Turns a user's messages into replies. Rules mode and the LLM agent both implement it. */

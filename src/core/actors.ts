@@ -4,6 +4,7 @@ import type { Tenant } from './tenants.ts';
 import type { Channel } from './messages/types.ts';
 import { CHANNELS } from './messages/types.ts';
 import { createLeadForNewContact } from './leads/intake.ts';
+import { onLeadEvent } from './followups/events.ts';
 
 export type Role = 'customer' | 'rep' | 'manager' | 'admin';
 
@@ -110,7 +111,8 @@ async function resolveChannelIdentity(sql: Sql, tenant: Tenant, channel: Channel
     await sql.query<{ id: string }>('SELECT id FROM channel_accounts WHERE channel = $1 ORDER BY created_at LIMIT 1', [channel])
   ).rows[0];
   if (!account) throw new NotFoundError(`Tenant ${tenant.slug} has no ${channel} account, so ${channel}:${externalId} cannot be one of its contacts.`);
-  const leadId = await createLeadForNewContact(sql, tenant, { channel, displayName: `${channel} ${externalId}`, source: channel });
+  const { leadId, created } = await createLeadForNewContact(sql, tenant, { channel, displayName: `${channel} ${externalId}`, source: channel });
+  if (created) await onLeadEvent(sql, tenant, { type: 'lead_created', leadId, source: channel }, new Date());
   if (hit) {
     await sql.query('UPDATE channel_identities SET lead_id = $1 WHERE channel = $2 AND external_id = $3 AND lead_id IS NULL AND staff_user_id IS NULL', [leadId, channel, externalId]);
   } else {

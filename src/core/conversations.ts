@@ -68,6 +68,8 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
       [identity.leadId, msg.receivedAt],
     );
     await onLeadEvent(sql, tenant, { type: 'replied', leadId: identity.leadId }, msg.receivedAt);
+    // After 'replied', which would otherwise cancel the sequence this starts: the first message is what created the lead, not an answer to us.
+    if (identity.createdLead) await onLeadEvent(sql, tenant, { type: 'lead_created', leadId: identity.leadId, source: identity.createdLead.source }, msg.receivedAt);
   }
   return { tenantId: tenant.id, conversationId: conv.id, messageId: inserted.rows[0].id, duplicate: false, conversationStatus: conv.status };
 }
@@ -76,6 +78,8 @@ interface IdentityRow {
   id: string;
   leadId: string | null;
   staffUserId: string | null;
+  /** Set when this message created a new lead (not when it joined an existing one). */
+  createdLead?: { source: string };
 }
 
 async function ensureIdentity(sql: Sql, tenant: Tenant, msg: InboundMessage, person?: Person): Promise<IdentityRow> {
@@ -88,19 +92,23 @@ async function ensureIdentity(sql: Sql, tenant: Tenant, msg: InboundMessage, per
   if (found && (found.lead_id || found.staff_user_id)) return { id: found.id, leadId: found.lead_id, staffUserId: found.staff_user_id };
   let leadId: string | null = null;
   let staffUserId: string | null = null;
+  let createdLead: IdentityRow['createdLead'];
   if (person?.kind === 'staff') staffUserId = person.id;
   else if (person?.kind === 'lead') leadId = person.id;
   else {
-    leadId = await createLeadForNewContact(sql, tenant, {
+    const source = typeof msg.meta?.source === 'string' ? msg.meta.source : msg.channel;
+    const made = await createLeadForNewContact(sql, tenant, {
       channel: msg.channel,
       displayName: msg.displayName ?? `${msg.channel} ${msg.externalUserId}`,
-      source: typeof msg.meta?.source === 'string' ? msg.meta.source : msg.channel,
+      source,
       locale: msg.locale,
     });
+    leadId = made.leadId;
+    if (made.created) createdLead = { source: source.slice(0, 60) };
   }
   if (found) {
     await sql.query('UPDATE channel_identities SET lead_id = $2, staff_user_id = $3 WHERE id = $1', [found.id, leadId, staffUserId]);
-    return { id: found.id, leadId, staffUserId };
+    return { id: found.id, leadId, staffUserId, ...(createdLead ? { createdLead } : {}) };
   }
   const row = (
     await sql.query<{ id: string }>(
@@ -109,7 +117,7 @@ async function ensureIdentity(sql: Sql, tenant: Tenant, msg: InboundMessage, per
       [tenant.id, msg.channelAccountId, msg.channel, msg.externalUserId, staffUserId, leadId, msg.displayName ?? null, msg.locale ?? null],
     )
   ).rows[0]!;
-  return { id: row.id, leadId, staffUserId };
+  return { id: row.id, leadId, staffUserId, ...(createdLead ? { createdLead } : {}) };
 }
 
 export interface ConversationRow {

@@ -97,3 +97,8 @@ export async function cachedTenant(db: Database, id: string, ttlMs = 30_000): Pr
   cache.set(id, { tenant, at: Date.now() });
   return tenant;
 }
+
+/** Drops a tenant from this process's cache, so a settings change written here applies to the next message at once. */
+export function forgetCachedTenant(db: Database, id: string): void {
+  caches.get(db)?.delete(id);
+}

@@ -10,14 +10,18 @@ import type { Channel, OutboundPart } from '../core/messages/types.ts';
 import type { EventBus } from './bus.ts';
 import { DELIVERY_JOB_OPTIONS, bullConnection, QUEUE_NAMES, type DeliveryJob } from './queues.ts';
 import { DeliveryRateLimiter } from './ratelimit.ts';
+import { cancelPending } from '../core/followups/events.ts';
 
 export interface DeliveryDeps {
   db: Database;
   log: Logger;
   bus: EventBus;
   adapters: Map<Channel, ChannelAdapter>;
-  /** Shared send budgets; without one, nothing is rate limited (the local channel, unit tests). */
-  limiter?: DeliveryRateLimiter | undefined;
+  /**
+   * Shared send budgets. startDeliveryWorker makes one on Redis when none is
+   * given; `false` turns platform limits off (benchmarks of raw dispatch only).
+   */
+  limiter?: DeliveryRateLimiter | false | undefined;
   /** Each channel's limits (default: the registered channel modules'). */
   limits?: ReadonlyMap<Channel, ChannelLimits> | undefined;
 }
@@ -139,7 +143,10 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
 async function markUnreachable(db: Database, tenantId: string, row: Claimed): Promise<void> {
   await withTenant(db, tenantId, async (sql) => {
     if (row.channel_identity_id) await sql.query('UPDATE channel_identities SET unreachable_at = COALESCE(unreachable_at, now()) WHERE id = $1', [row.channel_identity_id]);
-    if (row.lead_id) await sql.query('UPDATE leads SET unreachable = true, updated_at = now() WHERE id = $1', [row.lead_id]);
+    if (row.lead_id) {
+      await sql.query('UPDATE leads SET unreachable = true, updated_at = now() WHERE id = $1', [row.lead_id]);
+      await cancelPending(sql, row.lead_id, 'unreachable', new Date());
+    }
   });
 }
 
@@ -148,7 +155,7 @@ const DEFAULT_LIMITS: ReadonlyMap<Channel, ChannelLimits> = new Map(CHANNEL_MODU
 export function startDeliveryWorker(deps: DeliveryDeps, connection: RedisOptions, prefix: string, concurrency = 20): Worker<DeliveryJob> {
   const maxAttempts = DELIVERY_JOB_OPTIONS.attempts ?? 1;
   let limiterRedis: Redis | undefined;
-  if (!deps.limiter) {
+  if (deps.limiter === undefined) {
     limiterRedis = new Redis({ ...connection, maxRetriesPerRequest: 1 });
     limiterRedis.on('error', (err: Error) => deps.log.warn({ err: err.message }, 'rate limiter redis error'));
     deps = { ...deps, limiter: new DeliveryRateLimiter(limiterRedis, prefix) };

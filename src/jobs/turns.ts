@@ -10,6 +10,8 @@ import { cachedTenant, type Tenant } from '../core/tenants.ts';
 import { translator } from '../agents/i18n.ts';
 import type { Agent } from '../agents/types.ts';
 import { afterHandoffTurn, handoffGate } from '../core/handoff/turn.ts';
+import { autoHandoffAfter, nextStreak, UNANSWERED_STREAK_KEY } from '../core/handoff/auto.ts';
+import { invokeTool } from '../tools/run.ts';
 import type { Logger } from '../log.ts';
 import type { EventBus } from './bus.ts';
 import { enqueueDelivery, bullConnection, QUEUE_NAMES, type Queues, type TurnJob } from './queues.ts';
@@ -81,19 +83,42 @@ async function runAgent(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('turn timeout')), deps.turnTimeoutMs);
   try {
+    const now = (deps.clock ?? (() => new Date()))();
     const out = await Promise.race([
-      deps.agent.run({ tenant, actor: t.actor, conversation: t.conv, messages: t.messages, now: (deps.clock ?? (() => new Date()))(), signal: controller.signal }),
+      deps.agent.run({ tenant, actor: t.actor, conversation: t.conv, messages: t.messages, now, signal: controller.signal }),
       new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error))),
     ]);
+    const state: Record<string, unknown> = { locale: out.locale };
+    let { replies, toolCalls } = out;
+    if (t.actor.role === 'customer') {
+      const streak = nextStreak(t.conv.state, out.unhandled === true);
+      state[UNANSWERED_STREAK_KEY] = streak;
+      const after = autoHandoffAfter(tenant.settings);
+      if (after > 0 && streak >= after && !toolCalls.some((c) => c.name === 'talk_to_human')) {
+        // The same tool a customer's "I want a person" runs: alert, callback task, live handoff, audit entry.
+        const handed = await invokeTool(deps.db, tenant, t.actor, 'talk_to_human', { reason: `auto: ${streak} questions in a row the assistant could not answer` }, {
+          now,
+          conversationId: t.conv.id,
+          focusLeadId: out.focusLeadId ?? t.conv.focus_lead_id,
+        });
+        if (handed.ok) {
+          replies = [handed.tool.present(handed.result, { tenant, actor: t.actor, locale: out.locale, t: translator(out.locale), now })];
+          toolCalls = [...toolCalls, { name: 'talk_to_human', args: handed.args }];
+          state[UNANSWERED_STREAK_KEY] = 0;
+        } else {
+          deps.log.warn({ conversationId: t.conv.id, err: handed.error.message }, 'automatic handoff failed');
+        }
+      }
+    }
     return {
       turnId: t.turnId,
       inboundIds: t.inboundIds,
-      replies: out.replies,
+      replies,
       mode: out.mode,
-      toolCalls: out.toolCalls,
+      toolCalls,
       inboundStatus: 'handled',
       focusLeadId: out.focusLeadId,
-      state: { locale: out.locale },
+      state,
     };
   } catch (err) {
     // The person still gets an answer; the failure is recorded on their message for operators.

@@ -14,6 +14,7 @@ import type { CustomerSelf } from '../guardrails/sanitise.ts';
 import { buildLangChainTools, executeToolCall, type ToolContextForTurn, type TurnToolLog } from './tools.ts';
 import { note, systemPrompt } from './prompt.ts';
 import type { ChatProvider } from './provider.ts';
+import { couldNotHelp } from '../unhandled.ts';
 
 export interface LlmAgentOptions {
   provider: ChatProvider;
@@ -183,6 +184,8 @@ export class LlmAgent implements Agent {
       replies: [message],
       toolCalls: log.calls,
       focusLeadId: log.focusChanged ? log.focusLeadId : undefined,
+      // Unhandled when the loop was cut short, or every tool it used found nothing to answer with.
+      unhandled: stepLimitHit || (log.outcomes.length > 0 && log.outcomes.every(couldNotHelp)),
       stepLimitHit,
       blocked,
     };

@@ -7,6 +7,7 @@ import { detectLocale, normaliseLocale, translator, type Translate } from '../i1
 import type { Agent, TurnInput, TurnOutput } from '../types.ts';
 import { matchIntent } from './patterns.ts';
 import { refuseInjection } from '../guardrails/refuse.ts';
+import { couldNotHelp } from '../unhandled.ts';
 
 /**
  * The agent that needs no LLM: button payloads name a tool directly, slash
@@ -82,7 +83,7 @@ export class RulesAgent implements Agent {
       return { ...base, replies: [outbound([{ type: 'text', text: t(key, { reason: outcome.error.message }) }])], toolCalls };
     }
     const reply = outcome.tool.present(outcome.result, { tenant, actor, locale, t, now: input.now });
-    return { ...base, replies: [reply], toolCalls, focusLeadId: outcome.result.focusLeadId };
+    return { ...base, replies: [reply], toolCalls, focusLeadId: outcome.result.focusLeadId, unhandled: couldNotHelp(outcome) };
   }
 
   private help(input: TurnInput, t: Translate, unknown: boolean): OutboundMessage {

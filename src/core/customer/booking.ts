@@ -5,6 +5,7 @@ import { normalisePhone, tenantRegion } from '../leads/phone.ts';
 import type { Tenant } from '../tenants.ts';
 import { parseWhen } from './dates.ts';
 import { recordActivity, upsertCustomerTask, worksOn } from './tasks.ts';
+import { onLeadEvent } from '../followups/events.ts';
 
 /**
  * A customer asking to book (a consultation, a viewing) or to be called
@@ -65,6 +66,8 @@ export async function bookAppointment(sql: Sql, tenant: Tenant, leadId: string, 
     opts.now,
   );
   await markScoreStale(sql, leadId);
+  // A new booking starts the tenant's appointment_booked sequences; asking again about the same booking does not restart them.
+  if (task.created) await onLeadEvent(sql, tenant, { type: 'appointment_booked', leadId }, opts.now);
   return {
     taskId: task.taskId,
     updated: !task.created,

@@ -4,6 +4,7 @@ import { markScoreStale } from '../leads/stale.ts';
 import type { Tenant } from '../tenants.ts';
 import { customerText } from './match.ts';
 import { recordActivity } from './tasks.ts';
+import { cancelPending } from '../followups/events.ts';
 
 /**
  * Opting out and back in. Opting out also cancels every follow-up still
@@ -40,11 +41,7 @@ export async function setConsent(sql: Sql, tenant: Tenant, leadId: string, conse
   let cancelledFollowups = 0;
   if (consent === 'opted_out') {
     // Even when already opted out: a follow-up scheduled by mistake since must not go out either.
-    const r = await sql.query(
-      `UPDATE followup_executions SET status = 'cancelled', reason = 'opted_out', updated_at = $2 WHERE lead_id = $1 AND status = 'pending'`,
-      [leadId, now],
-    );
-    cancelledFollowups = r.rowCount ?? 0;
+    cancelledFollowups = await cancelPending(sql, leadId, 'opted_out', now);
   }
   if (changed || cancelledFollowups) {
     await recordActivity(sql, tenant, leadId, 'consent', `Customer ${consent === 'opted_out' ? 'opted out' : 'opted in'}`, { from: lead.consent, to: consent, cancelled_followups: cancelledFollowups, channel: channel ?? null }, now);

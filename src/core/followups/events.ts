@@ -7,7 +7,7 @@ import { loadRules, stepDueTimes, type FollowupRule, type TriggerEvent } from '.
  * sequences; stops cancel what is still pending.
  */
 export type LeadEvent =
-  | { type: 'lead_created'; leadId: string }
+  | { type: 'lead_created'; leadId: string; source: string }
   | { type: 'stage_entered'; leadId: string; stage: string }
   | { type: 'appointment_booked' | 'appointment_completed'; leadId: string }
   | { type: 'listing_matched'; leadId: string; listingId: string; listingTitle?: string | undefined }
@@ -69,15 +69,17 @@ export async function onLeadEvent(sql: Sql, tenant: Tenant, event: LeadEvent, no
     const stage = (await sql.query<{ is_won: boolean; is_lost: boolean }>('SELECT is_won, is_lost FROM pipeline_stages WHERE key = $1', [event.stage])).rows[0];
     if (stage?.is_won || stage?.is_lost) cancelled = await cancelPending(sql, event.leadId, stage.is_won ? 'won' : 'lost', now);
   }
-  const rules = (await loadRules(sql)).filter((r) => matches(r, event.type as TriggerEvent, 'stage' in event ? event.stage : undefined));
+  const rules = (await loadRules(sql)).filter((r) => matches(r, event));
   const vars: Record<string, string> = event.type === 'listing_matched' && event.listingTitle ? { listing_title: event.listingTitle } : {};
   const created: string[] = [];
   for (const rule of rules) created.push(...(await startSequence(sql, tenant, rule, event.leadId, now, vars)));
   return { created, cancelled };
 }
 
-function matches(rule: FollowupRule, event: TriggerEvent, stage: string | undefined): boolean {
-  if (rule.trigger.event !== event) return false;
+function matches(rule: FollowupRule, event: LeadEvent): boolean {
+  if (rule.trigger.event !== (event.type as TriggerEvent)) return false;
+  if (event.type === 'lead_created' && rule.trigger.sources && !rule.trigger.sources.includes(event.source)) return false;
+  const stage = 'stage' in event ? event.stage : undefined;
   return !rule.trigger.stage || !stage || rule.trigger.stage === stage;
 }
 

@@ -9,6 +9,8 @@ export const RuleTrigger = z.object({
   event: z.enum(TRIGGER_EVENTS),
   stage: z.string().min(1).optional(),
   after_minutes: z.number().int().positive().optional(),
+  /** lead_created only: the lead sources this rule is for (e.g. ["import", "website_form"]). A lead who wrote to us first is already talking to the bot and needs no intro. */
+  sources: z.array(z.string().min(1)).min(1).optional(),
 });
 
 export const RuleStep = z.object({

@@ -3,6 +3,7 @@ import type { Tenant } from '../tenants.ts';
 import { getConversation, type ConversationRow } from '../conversations.ts';
 import { markScoreStale } from '../leads/stale.ts';
 import { handoffSettings, type Handoff } from './state.ts';
+import { cancelPending } from '../followups/events.ts';
 
 const COLUMNS = `id, tenant_id, conversation_id, status, started_at, reason, slack_account_id, slack_channel, thread_ts,
   relayed_until, last_staff_at, claimed_by, resolved_at, resolved_by, resolved_why`;
@@ -58,6 +59,8 @@ export async function startHandoff(sql: Sql, tenant: Tenant, conversationId: str
     )
   ).rows[0]!;
   await sql.query(`UPDATE conversations SET status = 'handoff' WHERE id = $1`, [conv.id]);
+  // A person has the conversation now: automatic sequences stop (a rep's own scheduled follow-ups stay).
+  await cancelPending(sql, conv.lead_id, 'handoff', opts.now, true);
   return { started: true, already: false, handoff };
 }
 

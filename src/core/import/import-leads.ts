@@ -12,6 +12,7 @@ import { CONCERN_TERMS, PROPERTY_TYPE_TERMS } from '../customer/vocabulary.ts';
 import { normaliseText } from '../format.ts';
 import type { Tenant } from '../tenants.ts';
 import { parseLeadsCsv, splitList, type CsvRow, type ParsedCsv } from './csv.ts';
+import { onLeadEvent } from '../followups/events.ts';
 
 /**
  * Imports leads from a CSV into one tenant, under its row-level security.
@@ -221,6 +222,8 @@ async function createLead(sql: Sql, tenant: Tenant, c: CleanRow, lk: Lookups, li
   }
   await note(sql, tenant, leadId, 'system', 'Imported from CSV', { event: 'imported', line }, now);
   if (c.notes) await note(sql, tenant, leadId, 'note', c.notes, { source: 'import', line }, now);
+  // In the same transaction as the row: a dry run or a failed import starts no sequence.
+  await onLeadEvent(sql, tenant, { type: 'lead_created', leadId, source: (c.source ?? 'import').slice(0, 60) }, now);
   return leadId;
 }
 

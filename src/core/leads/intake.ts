@@ -22,7 +22,7 @@ export interface NewContact {
  * dedupe.ts), otherwise a new lead in the tenant's first pipeline stage with
  * no owner, for the scoring and assignment services to take from there.
  */
-export async function createLeadForNewContact(sql: Sql, tenant: Tenant, contact: NewContact): Promise<string> {
+export async function createLeadForNewContact(sql: Sql, tenant: Tenant, contact: NewContact): Promise<{ leadId: string; created: boolean }> {
   const result = await findOrCreateLead(sql, tenant, { ...contact, externalId: contact.externalId });
-  return result.leadId;
+  return { leadId: result.leadId, created: result.created };
 }

@@ -27,6 +27,35 @@ async function activity(sql: Sql, ctx: ApplyContext, leadId: string, kind: strin
   );
 }
 
+/** Stage keys that mean "the appointment took place"; a tenant may list its own in settings.appointment_completed_stages. */
+const COMPLETED_STAGE_KEYS = ['consultation_done', 'viewing_done', 'visited', 'meeting_done'];
+
+/**
+ * What entering a stage means beyond the stage itself: an appointment-done
+ * stage completes the lead's open appointment tasks and fires
+ * appointment_completed; a won or lost stage closes the lead's open deals
+ * the same way, so revenue and win-rate numbers agree with the pipeline.
+ */
+async function afterStageEntered(sql: Sql, ctx: ApplyContext, leadId: string, stageKey: string): Promise<void> {
+  const configured = (ctx.tenant.settings as { appointment_completed_stages?: unknown }).appointment_completed_stages;
+  const completedKeys = Array.isArray(configured) ? configured.filter((k): k is string => typeof k === 'string') : COMPLETED_STAGE_KEYS;
+  if (completedKeys.includes(stageKey)) {
+    await sql.query(
+      `UPDATE tasks SET status = 'done', completed_at = $2 WHERE lead_id = $1 AND status = 'open' AND kind IN ('consultation', 'meeting')`,
+      [leadId, ctx.now],
+    );
+    await onLeadEvent(sql, ctx.tenant, { type: 'appointment_completed', leadId }, ctx.now);
+  }
+  const stage = (await sql.query<{ is_won: boolean; is_lost: boolean }>('SELECT is_won, is_lost FROM pipeline_stages WHERE key = $1', [stageKey])).rows[0];
+  if (stage?.is_won || stage?.is_lost) {
+    const closed = await sql.query<{ id: string }>(
+      `UPDATE deals SET status = $2, closed_at = $3 WHERE lead_id = $1 AND status = 'open' RETURNING id`,
+      [leadId, stage.is_won ? 'won' : 'lost', ctx.now],
+    );
+    if (closed.rows.length) await activity(sql, ctx, leadId, 'system', null, { event: 'deals_closed', status: stage.is_won ? 'won' : 'lost', deal_ids: closed.rows.map((r) => r.id) });
+  }
+}
+
 async function applyStep(sql: Sql, ctx: ApplyContext, leadId: string, step: WorkflowStep): Promise<void> {
   switch (step.type) {
     case 'stage': {
@@ -35,6 +64,7 @@ async function applyStep(sql: Sql, ctx: ApplyContext, leadId: string, step: Work
       if (r.rowCount !== 1) throw new PolicyRefusal('the lead changed stage in the meantime; ask again to see where it is now.');
       await activity(sql, ctx, leadId, 'stage_change', null, { from: step.from.key, to: step.to.key });
       await onLeadEvent(sql, ctx.tenant, { type: 'stage_entered', leadId, stage: step.to.key }, ctx.now);
+      await afterStageEntered(sql, ctx, leadId, step.to.key);
       return;
     }
     case 'note':

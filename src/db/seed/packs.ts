@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LeadAttributes, SkinConcern, describeZodIssues, formatIssuePath } from '../../core/leads/attributes.ts';
 import { ConfigError } from '../../errors.ts';
+import { TRIGGER_EVENTS } from '../../core/followups/rules.ts';
 
 /**
  * A vertical pack (db/seeds/*.json) is data, so people who sell can edit the
@@ -143,12 +144,19 @@ function buildPackSchema(locales: readonly string[]) {
   const FollowupRule = z.strictObject({
     key: Key,
     name: z.string().min(1),
-    trigger: z.strictObject({
-      /** stage_entered: when a lead enters `stage`; stage_idle: no activity for after_minutes while in `stage`; no_reply: our last message got no answer for after_minutes. */
-      event: z.enum(['stage_entered', 'stage_idle', 'no_reply']),
-      stage: Key,
-      after_minutes: z.number().int().positive().optional(),
-    }),
+    trigger: z
+      .strictObject({
+        /**
+         * stage_entered: when a lead enters `stage`; stage_idle: no activity for after_minutes while in `stage`; no_reply: our last message got no
+         * answer for after_minutes; lead_created (optionally only for `sources`); appointment_booked / appointment_completed; listing_matched.
+         */
+        event: z.enum(TRIGGER_EVENTS),
+        stage: Key.optional(),
+        after_minutes: z.number().int().positive().optional(),
+        sources: z.array(Key).min(1).optional(),
+      })
+      .refine((t) => t.event !== 'stage_entered' || t.stage !== undefined, { message: 'a stage_entered rule needs a stage' })
+      .refine((t) => t.sources === undefined || t.event === 'lead_created', { message: 'sources only applies to lead_created rules' }),
     steps: z
       .array(
         z.strictObject({
@@ -357,7 +365,7 @@ function crossCheck(pack: SeedPack): Issue[] {
   }
 
   pack.followup_rules.forEach((r, i) => {
-    if (!stageKeys.has(r.trigger.stage)) issues.push({ path: ['followup_rules', i, 'trigger', 'stage'], message: `unknown stage "${r.trigger.stage}"` });
+    if (r.trigger.stage !== undefined && !stageKeys.has(r.trigger.stage)) issues.push({ path: ['followup_rules', i, 'trigger', 'stage'], message: `unknown stage "${r.trigger.stage}"` });
     r.steps.forEach((step, j) => {
       for (const [locale, text] of Object.entries(step.templates)) {
         for (const bad of unknownVariables(text)) {
