@@ -60,12 +60,14 @@ describe('lead intake and de-duplication', () => {
   });
 
   it('creates a lead in the first stage for a contact matching nothing, keeping the pipeline’s signature', async () => {
-    const id = await withTenant(db, clinic.id, (sql) => createLeadForNewContact(sql, clinic, { channel: 'line', displayName: '  Mai   Tanaka ', source: 'line', locale: 'th', optedIn: true }));
+    const made = await withTenant(db, clinic.id, (sql) => createLeadForNewContact(sql, clinic, { channel: 'line', displayName: '  Mai   Tanaka ', source: 'line', locale: 'th', optedIn: true }));
+    expect(made.created).toBe(true);
+    const id = made.leadId;
     const lead = await withTenant(db, clinic.id, async (sql) => (await sql.query('SELECT display_name, stage_key, consent, owner_id, timezone FROM leads WHERE id = $1', [id])).rows[0]);
     expect(lead).toEqual({ display_name: 'Mai Tanaka', stage_key: 'new', consent: 'opted_in', owner_id: null, timezone: 'Asia/Bangkok' });
     // The pipeline's second contact for the same person (a phone shared on another channel) joins it.
     await withTenant(db, clinic.id, (sql) => sql.query(`UPDATE leads SET phone = '+66800000001' WHERE id = $1`, [id]));
     const same = await withTenant(db, clinic.id, (sql) => createLeadForNewContact(sql, clinic, { channel: 'telegram', displayName: 'Mai', source: 'telegram', phone: '080 000 0001' }));
-    expect(same).toBe(id);
+    expect(same).toEqual({ leadId: id, created: false });
   });
 });

@@ -8,27 +8,12 @@ import { openEmbeddedDatabase, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { SEEDS_DIR, parseSeedPack, seedDemo, type SeedReport } from '../../src/db/seed/index.ts';
 import { OBJECTION_CATEGORIES } from '../../src/db/seed/packs.ts';
+import { SEED_TABLES } from '../../src/db/seed/insert.ts';
 
 const ANCHOR = new Date('2026-03-15T00:00:00Z');
 const SLUGS = ['demo-clinic', 'demo-realty'];
 // Every table the seed writes, and so every table the digest covers.
-const TABLES = [
-  'tenants',
-  'pipeline_stages',
-  'staff_users',
-  'channel_accounts',
-  'channel_identities',
-  'catalogue_items',
-  'listings',
-  'playbook_entries',
-  'knowledge_chunks',
-  'followup_rules',
-  'leads',
-  'buyer_requests',
-  'deals',
-  'activities',
-  'tasks',
-];
+const TABLES = SEED_TABLES;
 
 let db: Database;
 let first: SeedReport;

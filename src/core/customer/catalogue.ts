@@ -1,6 +1,7 @@
 import type { Sql } from '../../db/database.ts';
 import { customerText } from './match.ts';
 import type { Needs } from './needs.ts';
+import { LISTING_COLUMNS, toListing, type Listing, type ListingRow } from '../matching/queries.ts';
 
 /**
  * Finds the treatments (catalogue_items) and properties (listings) a
@@ -114,17 +115,8 @@ export function recommendItems(items: readonly CatalogueItem[], concerns: readon
   return picked;
 }
 
-export interface ListingSummary {
-  ref: string;
-  titles: Record<string, string>;
-  city: string;
-  district: string | null;
-  propertyType: string;
-  price: number;
-  currency: string;
-  bedrooms: number | null;
-  areaSqm: number | null;
-}
+/** A listing as the customer tools show it: the same shape the matching service reads. */
+export type ListingSummary = Listing;
 
 /**
  * Available listings that fit what the question names (a ref such as
@@ -133,31 +125,18 @@ export interface ListingSummary {
  */
 export async function findListings(sql: Sql, question: string, needs: Needs, limit = 3): Promise<ListingSummary[]> {
   const refs = [...question.toUpperCase().matchAll(/\b([A-Z]{2,4}-\d{3,6})\b/g)].map((m) => m[1]!);
-  const { rows } = await sql.query<{
-    ref: string; titles: Record<string, string>; city: string; district: string | null; property_type: string; price: string; currency: string;
-    bedrooms: number | null; area_sqm: string | null;
-  }>(
-    `SELECT ref, titles, city, district, property_type, price, currency, bedrooms, area_sqm FROM listings
-     WHERE status = 'available'
-       AND (cardinality($1::text[]) = 0 OR ref = ANY($1))
-       AND (cardinality($2::text[]) = 0 OR property_type = ANY($2))
-       AND (cardinality($3::text[]) = 0 OR district = ANY($3))
-       AND ($4::int IS NULL OR bedrooms >= $4)
-       AND ($5::numeric IS NULL OR price <= $5)
-     ORDER BY price, ref LIMIT $6`,
+  const { rows } = await sql.query<ListingRow>(
+    `SELECT ${LISTING_COLUMNS} FROM listings l
+     WHERE l.status = 'available'
+       AND (cardinality($1::text[]) = 0 OR l.ref = ANY($1))
+       AND (cardinality($2::text[]) = 0 OR l.property_type = ANY($2))
+       AND (cardinality($3::text[]) = 0 OR l.district = ANY($3))
+       AND ($4::int IS NULL OR l.bedrooms >= $4)
+       AND ($5::numeric IS NULL OR l.price <= $5)
+     ORDER BY l.price, l.ref LIMIT $6`,
     [refs, refs.length ? [] : needs.propertyTypes, refs.length ? [] : needs.districts, refs.length ? null : (needs.bedroomsMin ?? null), refs.length ? null : (needs.budget ?? null), limit],
   );
-  return rows.map((r) => ({
-    ref: r.ref,
-    titles: r.titles,
-    city: r.city,
-    district: r.district,
-    propertyType: r.property_type,
-    price: Number(r.price),
-    currency: r.currency.trim(),
-    bedrooms: r.bedrooms,
-    areaSqm: r.area_sqm === null ? null : Number(r.area_sqm),
-  }));
+  return rows.map(toListing);
 }
 
 export function mentionsListing(question: string, needs: Needs): boolean {

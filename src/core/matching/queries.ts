@@ -34,14 +34,15 @@ export interface ListingMatch {
 
 export const MAX_MATCH_LIMIT = 20;
 
-const LISTING_COLUMNS = 'l.id, l.ref, l.titles, l.city, l.district, l.property_type, l.price, l.currency, l.area_sqm, l.bedrooms, l.status';
-type ListingRow = {
+/** The columns toListing reads, for any query over `listings l`. */
+export const LISTING_COLUMNS = 'l.id, l.ref, l.titles, l.city, l.district, l.property_type, l.price, l.currency, l.area_sqm, l.bedrooms, l.status';
+export type ListingRow = {
   id: string; ref: string; titles: Record<string, string>; city: string; district: string | null; property_type: string;
   price: string; currency: string; area_sqm: string | null; bedrooms: number | null; status: string;
 };
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
-function toListing(r: ListingRow): Listing {
+export function toListing(r: ListingRow): Listing {
   return {
     id: r.id, ref: r.ref, titles: r.titles ?? {}, city: r.city, district: r.district, propertyType: r.property_type,
     price: Number(r.price), currency: r.currency.trim(), areaSqm: num(r.area_sqm), bedrooms: r.bedrooms, status: r.status,
