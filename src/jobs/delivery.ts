@@ -81,8 +81,10 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
   if (!peek || peek.status !== 'pending') return { status: 'skipped' };
   if (peek.older > 0) return { status: 'wait', waitMs: HOLD_MS, reason: 'order' };
   const limits = (deps.limits ?? DEFAULT_LIMITS).get(peek.channel);
-  if (deps.limiter && limits) {
-    const waitMs = await deps.limiter.take(peek.channel, limits, peek.channel_account_id, peek.external_chat_id);
+  const limiter = deps.limiter && limits ? deps.limiter : undefined;
+  if (limiter && limits) {
+    // A look only: the budget is taken after the claim, as close to the platform call as we can get.
+    const waitMs = await limiter.check(peek.channel, limits, peek.channel_account_id, peek.external_chat_id);
     if (waitMs > 0) return { status: 'wait', waitMs, reason: 'rate' };
   }
 
@@ -97,6 +99,18 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
     return rows[0];
   });
   if (!row) return { status: 'skipped' };
+  if (limiter && limits) {
+    // Taken between the claim and the send, not before the claim: the platform counts arrivals, and a claim queued
+    // behind other database work would otherwise put a send that left the limiter on time late into the next window.
+    const waitMs = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id);
+    if (waitMs > 0) {
+      // Another process took the budget since the look: give the row back as it was.
+      await withTenant(deps.db, job.tenantId, (sql) =>
+        sql.query(`UPDATE messages SET status = 'pending', attempts = attempts - 1 WHERE id = $1 AND status = 'sending'`, [row.id]),
+      );
+      return { status: 'wait', waitMs, reason: 'rate' };
+    }
+  }
   const adapter = deps.adapters.get(row.channel);
   const finish = async (status: 'sent' | 'pending' | 'failed', extra: { platformId?: string | undefined; error?: string | undefined }) => {
     await withTenant(deps.db, job.tenantId, (sql) =>

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { deliverMessage, type DeliveryDeps } from '../../src/jobs/delivery.ts';
-import { DeliveryRateLimiter } from '../../src/jobs/ratelimit.ts';
+import { DeliveryRateLimiter, WINDOW_MARGIN } from '../../src/jobs/ratelimit.ts';
 import { ChannelApiError } from '../../src/errors.ts';
 import type { ChannelAdapter, DeliveryTarget } from '../../src/bots/types.ts';
 import type { OutboundMessage } from '../../src/core/messages/types.ts';
@@ -112,7 +112,7 @@ describe('delivery worker', () => {
       expect(await a.take('telegram', limits, 'acct', 'chat1')).toBe(0);
       const wait = await b.take('telegram', limits, 'acct', 'chat1');
       expect(wait).toBeGreaterThan(0);
-      expect(wait).toBeLessThanOrEqual(60_000);
+      expect(wait).toBeLessThanOrEqual(60_000 * WINDOW_MARGIN);
       expect(await b.take('telegram', limits, 'acct', 'chat2')).toBe(0);
       expect(await a.take('telegram', limits, 'acct', 'chat3')).toBe(0);
       // The account's budget (3) is spent; a chat refused for the account keeps its own budget.
@@ -121,5 +121,22 @@ describe('delivery worker', () => {
     } finally {
       other.disconnect();
     }
+  });
+
+  it('counts a sliding window, so no edge of a fixed window lets a second burst through', async () => {
+    const limiter = new DeliveryRateLimiter(redis, `${prefix}-sliding`);
+    const limits = { perAccount: { max: 100, durationMs: 60_000 }, perChat: { max: 2, durationMs: 2_000 }, maxTextLength: 100 };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    expect(await limiter.take('telegram', limits, 'acct', 'chat')).toBe(0); // A
+    await sleep(1_000);
+    expect(await limiter.take('telegram', limits, 'acct', 'chat')).toBe(0); // B, a second after A
+    const wait = await limiter.take('telegram', limits, 'acct', 'chat');
+    // C must wait until A leaves the window (2 s plus the margin after A), not until a clock-aligned second.
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(2_000 * WINDOW_MARGIN);
+    await sleep(wait);
+    expect(await limiter.take('telegram', limits, 'acct', 'chat')).toBe(0); // C
+    // B is still inside C's window, so D waits: a fixed window that C opened would have let it through.
+    expect(await limiter.take('telegram', limits, 'acct', 'chat')).toBeGreaterThan(0);
   });
 });
