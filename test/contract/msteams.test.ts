@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { inlinePayload } from '../../src/bots/render/payloads.ts';
+import { upsertAccount } from '../../src/bots/accounts.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { runChannelContract } from './suite.ts';
 import { msteamsHarness } from './harness-msteams.ts';
@@ -96,6 +97,24 @@ describe('msteams webhook and delivery specifics', () => {
     expect(JSON.stringify(first!.activity)).not.toContain('_channelId');
     expect(h.fake.tokenRequests.length).toBe(1);
     expect(h.fake.tokenRequests[0]).toMatchObject({ grant_type: 'client_credentials', client_id: h.fake.appId, scope: 'https://api.botframework.com/.default' });
+  });
+
+  it('runs an anonymous account (no app id) without tokens either way, posting only to its --api-url', async () => {
+    const id = await withTenant(app.db, tenantId, (sql) =>
+      upsertAccount(sql, tenantId, app.secrets, { channel: 'msteams', name: 'Emulator bot', externalId: `anonymous:${randomUUID()}`, config: { anonymous: true }, apiBaseUrl: h.fake.url }),
+    );
+    const url = `${app.http!.url}/webhooks/msteams/${id}`;
+    const user = h.newUser();
+    const conversation = `emulator-${randomUUID()}|livechat`;
+    h.fake.openConversation(conversation, { anonymous: true });
+    const a = { ...h.activity(user, h.newEventId(), { text: 'help' }), channelId: 'emulator', conversation: { id: conversation } };
+    const post = async (body: unknown) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status;
+    expect(await post({ ...a, serviceUrl: 'https://smba.trafficmanager.net/amer/' })).toBe(403);
+    expect(await post(a)).toBe(200);
+    await waitFor(() => h.fake.postedTo(conversation).length > 0);
+    const [reply] = h.fake.postedTo(conversation);
+    expect(reply!.authorized).toBe(false);
+    expect(reply!.activity).toMatchObject({ channelId: 'emulator', conversation: { id: conversation }, recipient: { id: user } });
   });
 });
 

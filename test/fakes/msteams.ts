@@ -15,6 +15,8 @@ export interface TeamsActivityIn {
 export interface TeamsPosted {
   conversationId: string;
   activity: TeamsActivityIn;
+  /** Whether the post carried a bearer token (anonymous bots send none). */
+  authorized: boolean;
   at: number;
 }
 
@@ -55,6 +57,8 @@ export class FakeTeams {
   private readonly forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
   private readonly issued = new Set<string>();
   private readonly conversations = new Set<string>();
+  /** Conversations of a bot with no app id (the Emulator's model): posts without a token are accepted. */
+  private readonly anonymous = new Set<string>();
   private readonly scripted = new Map<string, Scripted[]>();
   private readonly blocked = new Set<string>();
   private server?: { url: string; close(): Promise<void> };
@@ -103,7 +107,7 @@ export class FakeTeams {
 
   private activity(conversationId: string, authorization: string | undefined, activity: TeamsActivityIn) {
     const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : '';
-    if (!this.issued.has(token)) return { status: 401, body: { message: 'Authorization has been denied for this request.' } };
+    if (!this.issued.has(token) && !(this.anonymous.has(conversationId) && !authorization)) return { status: 401, body: { message: 'Authorization has been denied for this request.' } };
     if (!this.conversations.has(conversationId)) return { status: 404, body: { error: { code: 'ConversationNotFound', message: 'Conversation not found.' } } };
     if (this.blocked.has(conversationId)) {
       this.refused.push({ conversationId, status: 403, at: Date.now() });
@@ -114,13 +118,14 @@ export class FakeTeams {
       this.refused.push({ conversationId, status: 429, at: Date.now() });
       return { status: 429, headers: { 'retry-after': String(next.retryAfter) }, body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } } };
     }
-    this.posted.push({ conversationId, activity, at: Date.now() });
+    this.posted.push({ conversationId, activity, authorized: Boolean(authorization), at: Date.now() });
     return { status: 200, body: { id: `1:${randomBytes(12).toString('base64url')}` } };
   }
 
   /** The connector knows this conversation (a user started it). */
-  openConversation(conversationId: string): void {
+  openConversation(conversationId: string, opts: { anonymous?: boolean } = {}): void {
     this.conversations.add(conversationId);
+    if (opts.anonymous) this.anonymous.add(conversationId);
   }
 
   /** A token for an inbound activity, as the channel signs it: aud = app id, serviceurl = the activity's serviceUrl. */
