@@ -1,5 +1,5 @@
 import { Activity } from '@microsoft/agents-activity';
-import { ConnectorClient, HttpError } from '@microsoft/agents-hosting';
+import { ConnectorClient, HttpClient, HttpError, type HttpRequestConfig, type HttpResponse } from '@microsoft/agents-hosting';
 import { ChannelApiError } from '../../errors.ts';
 import type { ConversationRef } from './inbound.ts';
 import { ADAPTIVE_CARD, type TeamsSend } from './render.ts';
@@ -63,6 +63,24 @@ export function replyActivity(ref: ConversationRef, send: TeamsSend): Activity {
   });
 }
 
+/** How long one post may take; the SDK's client sets no timeout, and a hung connection would hold the delivery job forever. */
+export const POST_TIMEOUT_MS = 15_000;
+
+class TimeoutHttpClient extends HttpClient {
+  override request<T = unknown>(config: HttpRequestConfig): Promise<HttpResponse<T>> {
+    return super.request<T>({ timeout: POST_TIMEOUT_MS, ...config });
+  }
+}
+
+/** The SDK's connector client over an HTTP client with a timeout (its constructor is protected, hence the subclass). */
+class Connector extends ConnectorClient {
+  static create(serviceUrl: string, token: string | undefined): Connector {
+    // Built by the SDK first so its headers (User-Agent, Authorization, JSON) are exactly the SDK's.
+    const base = ConnectorClient.createClientWithToken(serviceUrl, token ?? '');
+    return new Connector(new TimeoutHttpClient({ baseURL: serviceUrl, headers: base.httpClient.defaultHeaders }));
+  }
+}
+
 /**
  * Posts to `{serviceUrl}/v3/conversations/{id}/activities` through the SDK's
  * connector client. The SDK puts the conversation id into the path as it
@@ -71,9 +89,8 @@ export function replyActivity(ref: ConversationRef, send: TeamsSend): Activity {
  * botbuilder's connector did).
  */
 export async function postActivity(serviceUrl: string, token: string | undefined, conversationId: string, activity: Activity): Promise<string | undefined> {
-  const client = ConnectorClient.createClientWithToken(serviceUrl, token ?? '');
   try {
-    const r = await client.sendToConversation(encodeURIComponent(conversationId), activity);
+    const r = await Connector.create(serviceUrl, token).sendToConversation(encodeURIComponent(conversationId), activity);
     return typeof r?.id === 'string' ? r.id : undefined;
   } catch (err) {
     throw toChannelError(err);
