@@ -125,3 +125,33 @@ async function waitFor(probe: () => boolean | Promise<boolean>, timeoutMs = 20_0
     await new Promise((r) => setTimeout(r, 40));
   }
 }
+
+describe('msteams anonymous account when NODE_ENV=production', () => {
+  let app: TestApp;
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('refuses its webhook with 401 and stores nothing', async () => {
+    app = await startTestApp({ http: true, env: { NODE_ENV: 'production' } });
+    expect(app.config.env).toBe('production');
+    const tenantId = (await app.db.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-realty'`)).rows[0]!.id;
+    const id = await withTenant(app.db, tenantId, (sql) =>
+      upsertAccount(sql, tenantId, app.secrets, { channel: 'msteams', name: 'Emulator bot', externalId: `anonymous:${randomUUID()}`, config: { anonymous: true }, apiBaseUrl: 'http://127.0.0.1:9' }),
+    );
+    const activity = {
+      type: 'message',
+      id: 'p-1',
+      channelId: 'emulator',
+      serviceUrl: 'http://127.0.0.1:9/',
+      from: { id: 'user-1' },
+      recipient: { id: 'bot-1' },
+      conversation: { id: 'conv-1' },
+      text: 'help',
+    };
+    const res = await fetch(`${app.http!.url}/webhooks/msteams/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+    expect(res.status).toBe(401);
+    const n = await withTenant(app.db, tenantId, async (sql) => (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE channel_account_id = $1', [id])).rows[0]!.n);
+    expect(n).toBe(0);
+  }, 60_000);
+});
