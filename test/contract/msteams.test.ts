@@ -59,12 +59,13 @@ describe('msteams webhook and delivery specifics', () => {
     expect([await rows(), await refs()]).toEqual(before);
   });
 
-  it('ignores conversation updates and group chats without storing them', async () => {
+  it('ignores conversation updates, group chats and invokes it does not handle (501) without storing them', async () => {
     const before = await rows();
     const user = h.newUser();
     expect((await h.post(h.activity(user, h.newEventId(), { type: 'conversationUpdate', membersAdded: [{ id: user }] }))).status).toBe(200);
     const group = h.activity(user, h.newEventId(), { text: 'help' });
     expect((await h.post({ ...group, conversation: { ...(group.conversation as object), conversationType: 'groupChat', isGroup: true } })).status).toBe(200);
+    expect((await h.post(h.activity(user, h.newEventId(), { type: 'invoke', name: 'composeExtension/query', value: {} }))).status).toBe(501);
     expect(await rows()).toBe(before);
   });
 

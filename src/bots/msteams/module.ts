@@ -92,7 +92,10 @@ async function handleWebhook(c: HonoContext, ctx: ChannelContext, accounts: Acco
     await withTenant(ctx.db, account.tenantId, (sql) => saveRef(sql, account.tenantId, account.id, n.ref));
     await acceptInbound(ctx, n.message);
   }
-  if (n.invoke) return c.json(INVOKE_ACK, 200);
+  if (n.invoke) {
+    // Invokes wait for their answer in the HTTP response; one we do not handle says so, as the SDK's ActivityHandler does.
+    return n.kind === 'inbound' ? c.json(INVOKE_ACK, 200) : c.json({ error: `not implemented: ${n.reason}` }, 501);
+  }
   return c.body(null, 200);
 }
 
