@@ -52,7 +52,7 @@ async function runForever(app: App, log: Logger): Promise<void> {
 async function activeWebhookLines(app: App, cfg: Config): Promise<string> {
   const { listAccounts, webhookUrl } = await import('./cli/channels.ts');
   const active = (await listAccounts(app.db)).filter((a) => a.status === 'active');
-  return active.map((a) => `  Webhook (${a.tenant} ${a.channel}): ${webhookUrl(cfg, a.channel, a.id)}\n`).join('');
+  return active.map((a) => `  Webhook (${a.tenant} ${a.channel}): ${webhookUrl(cfg, a.channel, a.id)}${a.note ? `  [${a.note}]` : ''}\n`).join('');
 }
 
 program

@@ -21,6 +21,8 @@ export interface AccountListing {
   status: string;
   api_base_url: string | null;
   has_secrets: boolean;
+  /** Something an operator must know about the account (a Teams account in anonymous mode), or null. */
+  note: string | null;
 }
 
 /** Every channel account (never its secrets), optionally of one tenant. */
@@ -29,7 +31,8 @@ export async function listAccounts(db: Database, tenantSlug?: string): Promise<A
   return withSystem(db, async (sql) =>
     (
       await sql.query<AccountListing>(
-        `SELECT a.id, t.slug AS tenant, a.channel, a.name, a.external_id, a.status, a.api_base_url, a.secrets_enc IS NOT NULL AS has_secrets
+        `SELECT a.id, t.slug AS tenant, a.channel, a.name, a.external_id, a.status, a.api_base_url, a.secrets_enc IS NOT NULL AS has_secrets,
+           CASE WHEN a.channel = 'msteams' AND (a.config->>'anonymous' = 'true' OR NOT a.config ? 'appId') THEN 'anonymous mode: unauthenticated, local testing only' END AS note
          FROM channel_accounts a JOIN tenants t ON t.id = a.tenant_id
          WHERE ($1::text IS NULL OR t.slug = $1) AND a.channel <> 'local'
          ORDER BY t.slug, a.channel, a.name`,
@@ -47,7 +50,7 @@ function url(v: string): string {
   }
 }
 
-async function addAccount(cfg: Config, tenantSlug: string, input: { channel: 'telegram' | 'line'; name: string; externalId: string; secrets: Record<string, string>; config?: Record<string, unknown>; apiBaseUrl: string | null }): Promise<string> {
+async function addAccount(cfg: Config, tenantSlug: string, input: { channel: 'telegram' | 'line' | 'msteams'; name: string; externalId: string; secrets: Record<string, string>; config?: Record<string, unknown>; apiBaseUrl: string | null }): Promise<string> {
   const log = createLogger(process.env.LOG_LEVEL ? cfg.logLevel : 'warn');
   const [{ withTenant }, { getTenantBySlug }, { upsertAccount }, { SecretBox, resolveSecretKey }, { withSystem }] = await Promise.all([
     import('../db/tenant.ts'),
@@ -75,7 +78,7 @@ function printAdded(cfg: Config, channel: string, id: string, extra: string[] = 
  * never printed.
  */
 export function registerChannels(program: Command): void {
-  const channels = program.command('channels').description('Chat-platform accounts (Telegram bots, LINE official accounts) of a tenant: add, list, disable, poll.');
+  const channels = program.command('channels').description('Chat-platform accounts (Telegram bots, LINE official accounts, Microsoft Teams / Web Chat bots) of a tenant: add, list, disable, poll.');
   const add = channels.command('add').description('Add (or replace) a channel account for a tenant.');
 
   add
@@ -148,6 +151,63 @@ export function registerChannels(program: Command): void {
       printAdded(cfg, 'line', id, ['  Paste it into LINE Developers → Messaging API → Webhook URL, and turn "Use webhook" on.']);
     });
 
+  add
+    .command('msteams')
+    .description('Add a Microsoft Teams / Web Chat bot (an Azure Bot resource, Activity protocol): checks the credentials with Entra ID (unless --offline) and prints the messaging endpoint URL.')
+    .requiredOption('--tenant <slug>', 'e.g. demo-realty')
+    .option('--app-id <id>', "the Azure Bot's Microsoft App ID (a GUID)")
+    .option('--app-password <secret>', "the app registration's client secret (its value, not its id)")
+    .option('--app-tenant-id <id>', "the app's Entra directory (tenant) id, for a single-tenant bot")
+    .option('--name <name>', 'a name for the account')
+    .option('--api-url <url>', 'one more place replies may be posted besides the Microsoft connectors: a proxy, the Bot Framework Emulator, a test fake', url)
+    .option('--auth-url <url>', 'Entra authority (default https://login.microsoftonline.com; https://login.microsoftonline.us for US Government; a test fake)', url)
+    .option('--anonymous', 'no credentials: requests are not authenticated and replies go only to --api-url. Local testing only; refused when NODE_ENV=production')
+    .option('--offline', 'do not ask Entra ID for a token to check the credentials')
+    .action(
+      async (opts: { tenant: string; appId?: string; appPassword?: string; appTenantId?: string; name?: string; apiUrl?: string; authUrl?: string; anonymous?: boolean; offline?: boolean }) => {
+        const cfg = loadConfig();
+        const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+        if (opts.anonymous) {
+          if (cfg.env === 'production') throw new ConfigError('--anonymous is refused when NODE_ENV=production: anybody could write to the bot as anybody. Use --app-id and --app-password from the Azure Bot resource.');
+          if (opts.appId || opts.appPassword) throw new ConfigError('--anonymous takes no --app-id or --app-password; leave it out to use them.');
+          if (!opts.apiUrl) throw new ConfigError('--anonymous needs --api-url (the Bot Framework Emulator or fake connector replies go to): an anonymous account posts nowhere else.');
+        } else {
+          if (!opts.appId || !guid.test(opts.appId)) throw new ConfigError('--app-id is the "Microsoft App ID" (a GUID) on the Azure Bot resource\'s Configuration page; or pass --anonymous for local testing.');
+          if (!opts.appPassword) throw new ConfigError('--app-password is the client secret value of the bot\'s app registration (Certificates & secrets).');
+          if (opts.appTenantId && !guid.test(opts.appTenantId) && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(opts.appTenantId)) throw new ConfigError('--app-tenant-id is the Entra directory (tenant) id, a GUID.');
+        }
+        const config = { ...(opts.appId ? { appId: opts.appId } : {}), ...(opts.appTenantId ? { appTenantId: opts.appTenantId } : {}), ...(opts.authUrl ? { authUrl: opts.authUrl } : {}), anonymous: Boolean(opts.anonymous) };
+        if (!opts.anonymous && !opts.offline) {
+          const [{ BotTokenClient }, { teamsSettings }] = await Promise.all([import('../bots/msteams/auth.ts'), import('../bots/msteams/account.ts')]);
+          const settings = teamsSettings({ id: 'new', tenantId: '', channel: 'msteams', name: '', externalId: opts.appId!, config, secrets: { appPassword: opts.appPassword! }, apiBaseUrl: opts.apiUrl ?? null, status: 'active' });
+          try {
+            await new BotTokenClient().token(settings);
+          } catch (err) {
+            throw new ConfigError(`${(err as Error).message} Or pass --offline to store the credentials unchecked.`);
+          }
+        }
+        const id = await addAccount(cfg, opts.tenant, {
+          channel: 'msteams',
+          name: opts.name ?? (opts.anonymous ? 'Teams bot (anonymous)' : `Teams bot ${opts.appId}`),
+          externalId: opts.anonymous ? `anonymous:${opts.tenant}:${opts.apiUrl}` : opts.appId!,
+          secrets: opts.appPassword ? { appPassword: opts.appPassword } : {},
+          config,
+          apiBaseUrl: opts.apiUrl ?? null,
+        });
+        printAdded(
+          cfg,
+          'msteams',
+          id,
+          opts.anonymous
+            ? [
+                '  ANONYMOUS mode: requests are NOT authenticated; for local testing only (refused when NODE_ENV=production).',
+                `  Replies go only to ${opts.apiUrl}. In the Bot Framework Emulator, open the webhook URL with no App ID or password.`,
+              ]
+            : ['  Paste it into the Azure portal → your Azure Bot → Configuration → Messaging endpoint (it must be https: set PUBLIC_URL), then add the Teams channel.'],
+        );
+      },
+    );
+
   channels
     .command('list')
     .description('List channel accounts with their webhook URLs (never their secrets).')
@@ -162,11 +222,11 @@ export function registerChannels(program: Command): void {
         return;
       }
       if (!out.length) {
-        process.stdout.write('No channel accounts. Add one with `closer channels add telegram|line --tenant <slug> …`.\n');
+        process.stdout.write('No channel accounts. Add one with `closer channels add telegram|line|msteams --tenant <slug> …`.\n');
         return;
       }
       for (const r of out) {
-        process.stdout.write(`${r.id}  ${r.tenant}  ${r.channel}  ${r.name}  (${r.status}${r.has_secrets ? '' : ', no secrets'})\n  ${r.webhook_url}\n`);
+        process.stdout.write(`${r.id}  ${r.tenant}  ${r.channel}  ${r.name}  (${r.status}${r.has_secrets ? '' : ', no secrets'}${r.note ? `; ${r.note}` : ''})\n  ${r.webhook_url}\n`);
       }
     });
 

@@ -23,6 +23,8 @@ export interface ChannelHarness {
   teardown(): Promise<void>;
   /** A user (and chat) the platform has never seen. */
   newUser(): string;
+  /** The chat id replies to this user go to, where the platform's differs from the user's id (Teams: conversation a:… vs user 29:…). Default: the user id. */
+  externalChatId?(user: string): string;
   newEventId(): string;
   /** Posts a text message to our webhook; returns the HTTP status. Reusing an eventId is a redelivery. */
   sendText(user: string, text: string, opts?: { eventId?: string; signature?: 'valid' | 'bad' | 'missing' }): Promise<number>;
@@ -59,6 +61,7 @@ export function runChannelContract(makeHarness: () => ChannelHarness): void {
 
   const count = (sqlText: string, params: unknown[]) =>
     withTenant(app.db, tenantId, async (sql) => (await sql.query<{ n: number }>(sqlText, params)).rows[0]!.n);
+  const chat = (user: string) => h.externalChatId?.(user) ?? user;
   const messageRows = () => count('SELECT count(*)::int AS n FROM messages WHERE channel_account_id = $1', [accountId]);
   const identity = (user: string) =>
     withTenant(app.db, tenantId, async (sql) =>
@@ -88,7 +91,7 @@ export function runChannelContract(makeHarness: () => ChannelHarness): void {
       const [reply] = await waitFor('a reply', () => (h.received(user).length ? h.received(user) : undefined));
       expect(reply!.text.length).toBeGreaterThan(20);
       const sent = await waitFor('the outbound row marked sent', async () =>
-        (await count(`SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'out' AND m.status = 'sent'`, [user])) === 1 || undefined,
+        (await count(`SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'out' AND m.status = 'sent'`, [chat(user)])) === 1 || undefined,
       );
       expect(sent).toBe(true);
       expect(await identity(user)).toMatchObject({ unreachable_at: null, unreachable: false });
@@ -101,7 +104,7 @@ export function runChannelContract(makeHarness: () => ChannelHarness): void {
       const who = await identity(user);
       expect(who?.consent).toBe('opted_out');
       const calls = await withTenant(app.db, tenantId, async (sql) =>
-        (await sql.query<{ tool_calls: { name: string }[] }>(`SELECT m.tool_calls FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'in'`, [user])).rows,
+        (await sql.query<{ tool_calls: { name: string }[] }>(`SELECT m.tool_calls FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'in'`, [chat(user)])).rows,
       );
       expect(calls[0]?.tool_calls.map((c) => c.name)).toEqual(['set_consent']);
     });
@@ -125,7 +128,7 @@ export function runChannelContract(makeHarness: () => ChannelHarness): void {
       expect(await h.pressButton(user, { action: 'set_consent', args: { consent: 'opted_out' } })).toBe(200);
       await waitFor('both replies', () => (h.received(user).length >= 2 ? true : undefined));
       await waitFor('every outbound row settled', async () =>
-        (await count(`SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'out' AND m.status IN ('pending', 'sending')`, [user])) === 0 || undefined,
+        (await count(`SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'out' AND m.status IN ('pending', 'sending')`, [chat(user)])) === 0 || undefined,
       );
       expect(h.received(user)).toHaveLength(2);
       expect(await count(`SELECT count(*)::int AS n FROM messages WHERE channel_account_id = $1 AND platform_message_id = $2`, [accountId, eventId])).toBe(1);
@@ -154,7 +157,7 @@ export function runChannelContract(makeHarness: () => ChannelHarness): void {
       });
       expect(who.unreachable).toBe(true);
       const failed = await waitFor('the message failed', async () =>
-        (await count(`SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'out' AND m.status = 'failed'`, [user])) === 1 || undefined,
+        (await count(`SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1 AND m.direction = 'out' AND m.status = 'failed'`, [chat(user)])) === 1 || undefined,
       );
       expect(failed).toBe(true);
       expect(h.received(user)).toHaveLength(0);

@@ -41,6 +41,10 @@ beforeAll(async () => {
       const staff = (await sql.query<{ id: string }>('SELECT id FROM staff_users WHERE tenant_id = $1 LIMIT 1', [tenant])).rows[0]!.id;
       await sql.query(`INSERT INTO handoffs (tenant_id, conversation_id, status, started_at) VALUES ($1, $2, 'resolved', now())`, [tenant, conv]);
       await sql.query(
+        `INSERT INTO msteams_conversations (tenant_id, channel_account_id, conversation_id, service_url, activity_channel, bot_id, user_id) VALUES ($1, $2, $3, 'https://smba.trafficmanager.net/amer/', 'msteams', '28:bot', '29:user')`,
+        [tenant, account, `rls-${tenant}`],
+      );
+      await sql.query(
         `INSERT INTO scheduled_reports (tenant_id, staff_user_id, number, name, query, locale, cron, timezone) VALUES ($1, $2, 99, 'rls', '{}', 'en', '0 9 * * 1', 'UTC')`,
         [tenant, staff],
       );

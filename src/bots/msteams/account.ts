@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { ChannelAccount } from '../accounts.ts';
+import type { ServiceUrlPolicy } from './service-url.ts';
+
+/** The Entra authority of the public cloud; sovereign clouds and test fakes are set per account (--auth-url). */
+export const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com';
+
+/** What `closer channels add msteams` stores in channel_accounts.config (the app password lives in the sealed secrets). */
+export const TeamsAccountConfigSchema = z.object({
+  appId: z.string().min(1).optional(),
+  appTenantId: z.string().min(1).optional(),
+  authUrl: z.url().optional(),
+  anonymous: z.boolean().default(false),
+});
+
+export interface TeamsSettings {
+  /**
+   * credentials: every request must carry a Bot Framework / Entra token for
+   * the app id, replies carry a client-credentials token. anonymous: no
+   * tokens either way, for the Bot Framework Emulator and local tests only.
+   */
+  mode: 'credentials' | 'anonymous';
+  appId?: string | undefined;
+  appPassword?: string | undefined;
+  appTenantId?: string | undefined;
+  /** Entra authority base (no tenant): token endpoint and signing keys of Entra-issued tokens. */
+  authority: string;
+  /** The account's --api-url: the one extra place replies may go (a proxy, the Emulator, a test fake). */
+  apiUrl: string | null;
+}
+
+/** An account's Teams settings. No app id (or an explicit --anonymous) means anonymous mode. */
+export function teamsSettings(account: ChannelAccount): TeamsSettings {
+  const parsed = TeamsAccountConfigSchema.safeParse(account.config);
+  // A config this version cannot read is never taken for anonymous mode: such an account authenticates nobody.
+  const c = parsed.success ? parsed.data : { anonymous: false, appId: undefined, appTenantId: undefined, authUrl: undefined };
+  return {
+    mode: parsed.success && (c.anonymous || !c.appId) ? 'anonymous' : 'credentials',
+    appId: c.appId,
+    appPassword: account.secrets.appPassword,
+    appTenantId: c.appTenantId,
+    authority: (c.authUrl ?? DEFAULT_AUTHORITY).replace(/\/+$/, ''),
+    apiUrl: account.apiBaseUrl,
+  };
+}
+
+export function serviceUrlPolicy(s: TeamsSettings): ServiceUrlPolicy {
+  return { apiUrlOnly: s.mode === 'anonymous', apiUrl: s.apiUrl };
+}
+
+export const ANONYMOUS_WARNING =
+  'Microsoft Teams account is in ANONYMOUS mode (no app id): webhook requests are NOT authenticated and replies carry no token. For local testing with the Bot Framework Emulator or a fake connector only.';
+
+/**
+ * Why an anonymous account may not run here, or undefined. In production
+ * anybody who finds the webhook URL could write as any user, so it is refused.
+ */
+export function anonymousRefusal(s: TeamsSettings, env: string | undefined): string | undefined {
+  if (s.mode !== 'anonymous' || env !== 'production') return undefined;
+  return 'Microsoft Teams account has no app id (anonymous mode), which is refused when NODE_ENV=production. Add it again with `closer channels add msteams --tenant <slug> --app-id <Microsoft App ID> --app-password <client secret>` (from the Azure Bot resource).';
+}
