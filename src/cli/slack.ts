@@ -3,12 +3,22 @@ import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { ConfigError, NotFoundError } from '../errors.ts';
 import { withCliDatabase } from './database.ts';
+import { SLACK_OAUTH_VARIABLES } from '../config.ts';
+import { INSTALL_LINK_DEFAULT_MINUTES, INSTALL_LINK_MAX_MINUTES } from '../bots/slack/install-link.ts';
+
+function minutes(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > INSTALL_LINK_MAX_MINUTES) throw new InvalidArgumentError(`must be a whole number of minutes from 1 to ${INSTALL_LINK_MAX_MINUTES}`);
+  return n;
+}
 
 interface AddOptions {
   tenant: string;
   botToken: string;
-  signingSecret: string;
+  signingSecret?: string;
   teamId: string;
+  appToken?: string;
+  socketMode?: boolean;
   name?: string;
   apiUrl?: string;
   botUserId?: string;
@@ -32,11 +42,18 @@ async function addSlack(opts: AddOptions): Promise<void> {
   const cfg = loadConfig();
   if (!/^xoxb-/.test(opts.botToken)) throw new ConfigError('--bot-token is the "Bot User OAuth Token" (xoxb-…) from your Slack app\'s OAuth & Permissions page.');
   if (!/^[TE][A-Z0-9]{2,}$/.test(opts.teamId)) throw new ConfigError('--team-id is the workspace id (T…), shown in the workspace URL or by auth.test.');
+  if (opts.appToken !== undefined && !/^xapp-/.test(opts.appToken)) throw new ConfigError('--app-token is an app-level token (xapp-…): Basic Information → App-Level Tokens, with the connections:write scope.');
+  if (opts.socketMode && !opts.appToken) throw new ConfigError('--socket-mode needs --app-token xapp-… (Basic Information → App-Level Tokens, scope connections:write), and Socket Mode turned on in the app settings.');
+  if (!opts.signingSecret && !opts.socketMode) throw new ConfigError('--signing-secret is required (Basic Information → Signing Secret) unless the workspace uses --socket-mode.');
   const [{ withTenant, withSystem }, { getTenantBySlug }, { upsertAccount }] = await Promise.all([import('../db/tenant.ts'), import('../core/tenants.ts'), import('../bots/accounts.ts')]);
   const box = await openBox(cfg);
   const config: Record<string, unknown> = {};
   if (opts.botUserId) config.bot_user_id = opts.botUserId;
   if (opts.handoffChannel) config.handoff_channel = opts.handoffChannel;
+  if (opts.socketMode) config.socket_mode = true;
+  const secrets: Record<string, string> = { bot_token: opts.botToken };
+  if (opts.signingSecret) secrets.signing_secret = opts.signingSecret;
+  if (opts.appToken) secrets.app_token = opts.appToken;
   const id = await withCliDatabase(cfg, createLogger('warn'), async (db) => {
     const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
     return withTenant(db, tenant.id, (sql) =>
@@ -45,16 +62,22 @@ async function addSlack(opts: AddOptions): Promise<void> {
         name: opts.name ?? `Slack ${opts.teamId}`,
         externalId: opts.teamId,
         config,
-        secrets: { bot_token: opts.botToken, signing_secret: opts.signingSecret },
+        secrets,
         apiBaseUrl: opts.apiUrl ?? null,
       }),
     );
   });
   const base = (process.env.PUBLIC_URL ?? `http://localhost:${cfg.port}`).replace(/\/$/, '');
+  const transport = opts.socketMode
+    ? [
+        '  Socket Mode (development): a running `closer start` connects with the app-level token within 30 s; Slack needs no public URL.',
+        '  Turn Socket Mode on in the app settings, and subscribe to the events below and the /closer command there.',
+      ]
+    : [`  Request URL (Event Subscriptions, Interactivity and the /closer slash command): ${base}/webhooks/slack/events`];
   process.stdout.write(
     [
       `Added slack account ${id} for team ${opts.teamId} (active; secrets encrypted at rest).`,
-      `  Request URL (Event Subscriptions, Interactivity and the /closer slash command): ${base}/webhooks/slack/events`,
+      ...transport,
       `  Events to subscribe: message.im, app_mention, app_home_opened${opts.handoffChannel ? ', message.channels (handoff threads)' : ''}.`,
       `  Map staff with: closer slack map --tenant ${opts.tenant} --slack-user U… --email rep@…`,
       '',
@@ -67,12 +90,14 @@ function addCommand(cmd: Command): Command {
     .description('Add (or replace) a tenant\'s Slack workspace: bot token, signing secret, team id.')
     .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
     .requiredOption('--bot-token <xoxb>', 'the bot token (xoxb-…)')
-    .requiredOption('--signing-secret <s>', 'the app\'s signing secret (Basic Information page)')
+    .option('--signing-secret <s>', 'the app\'s signing secret (Basic Information page); required unless --socket-mode')
     .requiredOption('--team-id <T…>', 'the workspace id; events are routed to the tenant by it')
     .option('--name <name>', 'a name for the account')
     .option('--bot-user-id <U…>', 'the bot\'s user id, so "@closer" is dropped from mentions')
     .option('--handoff-channel <C…>', 'the channel where human-handoff threads open (or set tenant setting handoff_slack_channel)')
     .option('--api-url <url>', 'Web API base URL (a test fake)', url)
+    .option('--app-token <xapp>', 'an app-level token (xapp-…, scope connections:write), for Socket Mode')
+    .option('--socket-mode', 'development: receive events over a WebSocket opened with --app-token instead of the public Request URL')
     .action(addSlack);
 }
 
@@ -81,10 +106,31 @@ function addCommand(cmd: Command): Command {
  * `closer channels add slack` (the same command).
  */
 export function registerSlack(program: Command): void {
-  const slack = program.command('slack').description('Slack workspaces for staff: add a workspace, map Slack users to staff.');
+  const slack = program.command('slack').description('Slack workspaces for staff: add a workspace (or print an OAuth install link), map Slack users to staff.');
   addCommand(slack.command('add'));
   const channelsAdd = program.commands.find((c) => c.name() === 'channels')?.commands.find((c) => c.name() === 'add');
   if (channelsAdd) addCommand(channelsAdd.command('slack'));
+
+  slack
+    .command('install-link')
+    .description('Print a signed link that installs the Slack app into a workspace for this tenant (OAuth; needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, SLACK_STATE_SECRET).')
+    .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
+    .option('--valid-for <minutes>', 'how long the link works', minutes, INSTALL_LINK_DEFAULT_MINUTES)
+    .action(async (opts: { tenant: string; validFor: number }) => {
+      const cfg = loadConfig();
+      if (!cfg.slackOAuth) throw new ConfigError(`The Slack install flow is not configured: set ${SLACK_OAUTH_VARIABLES.join(', ')} (the same values as the server), or add a workspace with \`closer slack add\`.`);
+      const { installLinkUrl } = await import('../bots/slack/install-link.ts');
+      const base = process.env.PUBLIC_URL ?? `http://localhost:${cfg.port}`;
+      const link = installLinkUrl(base, cfg.slackOAuth.stateSecret, opts.tenant, { minutes: opts.validFor });
+      process.stdout.write(
+        [
+          link,
+          `  Open it (or send it to the Slack workspace's admin) within ${opts.validFor} minutes to install Closer for ${opts.tenant}.`,
+          `  The app's Redirect URL (OAuth & Permissions) must be ${base.replace(/\/$/, '')}/slack/oauth_redirect.`,
+          '',
+        ].join('\n'),
+      );
+    });
 
   slack
     .command('map')

@@ -3,6 +3,7 @@ import { AccountDirectory } from '../accounts.ts';
 import { SlackAdapter } from './adapter.ts';
 import { mountSlackOAuth } from './oauth.ts';
 import { mountSlack } from './routes.ts';
+import { startSlackSocketMode, type SocketModeHandle } from './socket.ts';
 
 // One directory per app, shared by the routes and the adapter, so an install through OAuth (which clears it) is seen by both at once.
 const directories = new WeakMap<ChannelContext, AccountDirectory>();
@@ -29,3 +30,8 @@ export const slackModule: ChannelModule = {
     return new SlackAdapter(directory(ctx));
   },
 };
+
+/** Connects the Slack accounts that use Socket Mode (development), with the same account directory as the routes. */
+export function startSlackReceivers(ctx: ChannelContext, opts: { refreshMs?: number } = {}): SocketModeHandle {
+  return startSlackSocketMode(ctx, directory(ctx), opts);
+}
