@@ -129,11 +129,10 @@ export class PgInstallationStore implements InstallationStore {
     const meta = parseMetadata(installation.metadata);
     const teamId = installation.team.id;
     const teamName = installation.team.name ?? teamId;
+    // The other tenant's name is not shown: the installer may not be allowed to know it.
+    const elsewhere = () => new InstallRefusedError(`The Slack workspace "${teamName}" is already connected to another Closer tenant, so it was not connected here. Ask your Closer operator to remove it there first.`);
     const owner = await withSystem(this.db, async (sql) => (await sql.query<{ tenant_id: string }>(`SELECT tenant_id FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0]);
-    if (owner && owner.tenant_id !== meta.tenantId) {
-      // The other tenant's name is not shown: the installer may not be allowed to know it.
-      throw new InstallRefusedError(`The Slack workspace "${teamName}" is already connected to another Closer tenant, so it was not connected here. Ask your Closer operator to remove it there first.`);
-    }
+    if (owner && owner.tenant_id !== meta.tenantId) throw elsewhere();
     const result = await withTenant(this.db, meta.tenantId, async (sql) => {
       const existing = (await sql.query<{ config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0];
       const secrets = { ...(existing?.secrets_enc ? this.box.open(existing.secrets_enc) : {}), bot_token: bot.token, signing_secret: this.cfg.signingSecret };
@@ -148,7 +147,14 @@ export class PgInstallationStore implements InstallationStore {
         installed_by: installation.user.id,
         installed_at: new Date().toISOString(),
       };
-      const accountId = await upsertAccount(sql, meta.tenantId, this.box, { channel: 'slack', name: `Slack ${teamName}`.slice(0, 120), externalId: teamId, config, secrets, apiBaseUrl: this.cfg.apiUrl ?? null });
+      let accountId: string;
+      try {
+        accountId = await upsertAccount(sql, meta.tenantId, this.box, { channel: 'slack', name: `Slack ${teamName}`.slice(0, 120), externalId: teamId, config, secrets, apiBaseUrl: this.cfg.apiUrl ?? null });
+      } catch (err) {
+        // Another tenant's install of the same workspace won the race since the check above: the unique key refuses this one.
+        if (err instanceof NotFoundError) throw elsewhere();
+        throw err;
+      }
       await sql.query(`INSERT INTO audit_log (tenant_id, actor_type, action, args, result_summary) VALUES ($1, 'system', $2, $3, $4)`, [
         meta.tenantId,
         existing ? 'slack_reinstalled' : 'slack_installed',
