@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { ConfigError, NotFoundError } from '../errors.ts';
+import type { Sql } from '../db/database.ts';
 import { withCliDatabase } from './database.ts';
 import { SLACK_OAUTH_VARIABLES } from '../config.ts';
 import { INSTALL_LINK_DEFAULT_MINUTES, INSTALL_LINK_MAX_MINUTES } from '../bots/slack/install-link.ts';
@@ -85,6 +86,14 @@ async function addSlack(opts: AddOptions): Promise<void> {
   );
 }
 
+/** The tenant's one active Slack workspace, or the one --team-id names. Runs inside withTenant. */
+async function oneWorkspace(sql: Sql, tenantSlug: string, teamId: string | undefined): Promise<{ id: string; external_id: string; secrets_enc: string | null }> {
+  const accounts = (await sql.query<{ id: string; external_id: string; secrets_enc: string | null }>(`SELECT id, external_id, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND status = 'active' AND ($1::text IS NULL OR external_id = $1)`, [teamId ?? null])).rows;
+  if (accounts.length === 0) throw new NotFoundError(`${tenantSlug} has no active Slack workspace${teamId ? ` ${teamId}` : ''}; add one with \`closer slack add\` or \`closer slack install-link\`.`);
+  if (accounts.length > 1) throw new ConfigError(`${tenantSlug} has several Slack workspaces; say which with --team-id (${accounts.map((a) => a.external_id).join(', ')}).`);
+  return accounts[0]!;
+}
+
 function addCommand(cmd: Command): Command {
   return cmd
     .description('Add (or replace) a tenant\'s Slack workspace: bot token, signing secret, team id.')
@@ -133,6 +142,36 @@ export function registerSlack(program: Command): void {
     });
 
   slack
+    .command('socket-mode')
+    .description('Development: receive a workspace\'s events over Socket Mode (a WebSocket opened with an app-level token) instead of the public Request URL; --off goes back to HTTP.')
+    .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
+    .option('--team-id <T…>', 'the workspace (default: the tenant\'s only Slack workspace)')
+    .option('--app-token <xapp>', 'an app-level token (xapp-…, scope connections:write); kept from before when omitted')
+    .option('--off', 'stop using Socket Mode for this workspace (the app token is kept)')
+    .action(async (opts: { tenant: string; teamId?: string; appToken?: string; off?: boolean }) => {
+      if (opts.appToken !== undefined && !/^xapp-/.test(opts.appToken)) throw new ConfigError('--app-token is an app-level token (xapp-…): Basic Information → App-Level Tokens, with the connections:write scope.');
+      const cfg = loadConfig();
+      const box = await openBox(cfg);
+      const [{ withTenant, withSystem }, { getTenantBySlug }] = await Promise.all([import('../db/tenant.ts'), import('../core/tenants.ts')]);
+      const account = await withCliDatabase(cfg, createLogger('warn'), async (db) => {
+        const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
+        return withTenant(db, tenant.id, async (sql) => {
+          const a = await oneWorkspace(sql, opts.tenant, opts.teamId);
+          const secrets = a.secrets_enc ? box.open(a.secrets_enc) : {};
+          if (opts.appToken) secrets.app_token = opts.appToken;
+          if (!opts.off && !secrets.app_token) throw new ConfigError('Socket Mode needs --app-token xapp-… (Basic Information → App-Level Tokens, scope connections:write).');
+          await sql.query(`UPDATE channel_accounts SET config = config || $2::jsonb, secrets_enc = $3 WHERE id = $1`, [a.id, JSON.stringify({ socket_mode: !opts.off }), box.seal(secrets)]);
+          return a;
+        });
+      });
+      process.stdout.write(
+        opts.off
+          ? `Slack workspace ${account.external_id} is back on HTTP (${(process.env.PUBLIC_URL ?? `http://localhost:${cfg.port}`).replace(/\/$/, '')}/webhooks/slack/events); a running server drops its socket within 30 s.\n`
+          : `Slack workspace ${account.external_id} now uses Socket Mode (development); a running \`closer start\` connects within 30 s. Turn Socket Mode on in the app settings too.\n`,
+      );
+    });
+
+  slack
     .command('map')
     .description('Let a Slack user talk to Closer as a staff member (unmapped users are told to ask an admin).')
     .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
@@ -145,10 +184,8 @@ export function registerSlack(program: Command): void {
       const name = await withCliDatabase(cfg, createLogger('warn'), async (db) => {
         const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
         return withTenant(db, tenant.id, async (sql) => {
-          const accounts = (await sql.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM channel_accounts WHERE channel = 'slack' AND status = 'active' AND ($1::text IS NULL OR external_id = $1)`, [opts.teamId ?? null])).rows;
-          if (accounts.length === 0) throw new NotFoundError(`${opts.tenant} has no active Slack workspace${opts.teamId ? ` ${opts.teamId}` : ''}; add one with \`closer slack add\`.`);
-          if (accounts.length > 1) throw new ConfigError(`${opts.tenant} has several Slack workspaces; say which with --team-id (${accounts.map((a) => a.external_id).join(', ')}).`);
-          return mapSlackUser(sql, tenant.id, accounts[0]!.id, opts.slackUser, opts.email);
+          const account = await oneWorkspace(sql, opts.tenant, opts.teamId);
+          return mapSlackUser(sql, tenant.id, account.id, opts.slackUser, opts.email);
         });
       });
       process.stdout.write(`Slack user ${opts.slackUser} now talks to Closer as ${name}.\n`);
