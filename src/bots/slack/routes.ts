@@ -23,6 +23,8 @@ type Staff = NonNullable<Awaited<ReturnType<typeof staffForSlackUser>>>;
  * `/webhooks/slack/events` routes by team_id, `/webhooks/slack/<account id>`
  * by our id. Everything answers within Slack's 3 seconds: the turn runs in
  * a job, and Slack API calls made for a request run after the response.
+ * Socket Mode (socket.ts) feeds the same handleSlackRequest after its own
+ * authentication.
  */
 export function mountSlack(http: Hono, ctx: ChannelContext, accounts = new AccountDirectory(ctx.db, ctx.secrets)): void {
   const handler = async (c: Context) => {
