@@ -27,6 +27,8 @@ import { createAlertQueue, startAlertWorker } from './jobs/alerts.ts';
 import { observeWorker } from './jobs/metrics.ts';
 import { startHttpServer, type HttpServer } from './server.ts';
 import { startHandoffWorker } from './bots/slack/handoff.ts';
+import { startSlackReceivers } from './bots/slack/index.ts';
+import type { SocketModeHandle } from './bots/slack/socket.ts';
 import { closeHandoffQueue } from './core/handoff/queue.ts';
 
 /**
@@ -48,6 +50,8 @@ export interface App {
   channelContext: ChannelContext;
   local: LocalDeps;
   http?: HttpServer | undefined;
+  /** Slack Socket Mode connections (development), when this process receives events. */
+  slackSocketMode?: SocketModeHandle | undefined;
   /** The token `closer ask` uses to reach this process's local API. */
   localToken: string | undefined;
   stop(): Promise<void>;
@@ -68,6 +72,8 @@ export interface StartOptions {
   redis?: RedisHandle | undefined;
   /** Replace the agent (tests script an LLM agent this way). */
   agent?: Agent | undefined;
+  /** Connect Slack accounts in Socket Mode (default: when serving HTTP, i.e. in the process that receives events). */
+  slackSocketMode?: boolean | undefined;
 }
 
 export async function startApp(opts: StartOptions): Promise<App> {
@@ -156,6 +162,12 @@ export async function startApp(opts: StartOptions): Promise<App> {
     }
 
     const app: App = { config, log, db, redis, queues, bus, adapters, agent, secrets, channelContext, local, localToken: lock?.token, stop };
+    if (opts.slackSocketMode ?? opts.http) {
+      // Registered after the queues, so connections close (and envelopes in hand finish) before them.
+      const socketMode = startSlackReceivers(channelContext);
+      app.slackSocketMode = socketMode;
+      cleanups.push(() => socketMode.stop());
+    }
     if (opts.http) {
       app.http = await startHttpServer(app);
       const server = app.http;

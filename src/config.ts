@@ -41,6 +41,12 @@ const EXAMPLES: Record<string, string> = {
   EMBEDDINGS_PROVIDER: 'local (or gemini, or openai)',
   GEMINI_EMBEDDING_MODEL: 'gemini-embedding-001',
   OPENAI_EMBEDDING_MODEL: 'text-embedding-3-small',
+  SLACK_CLIENT_ID: '<Client ID from your Slack app\'s Basic Information page>',
+  SLACK_CLIENT_SECRET: '<Client Secret from the same page>',
+  SLACK_SIGNING_SECRET: '<Signing Secret from the same page>',
+  SLACK_STATE_SECRET: '<at least 32 characters, e.g. from `openssl rand -hex 32`>',
+  SLACK_OAUTH_AUTHORIZE_URL: 'https://slack.com/oauth/v2/authorize',
+  SLACK_API_URL: 'https://slack.com/api/',
 };
 
 const EnvSchema = z.object({
@@ -82,6 +88,12 @@ const EnvSchema = z.object({
   EMBEDDINGS_PROVIDER: z.enum(['local', 'gemini', 'openai']).default('local'),
   GEMINI_EMBEDDING_MODEL: z.string().min(1).default('gemini-embedding-001'),
   OPENAI_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  SLACK_CLIENT_ID: z.string().regex(/^[A-Za-z0-9.]{3,100}$/, 'letters, digits and dots only').optional(),
+  SLACK_CLIENT_SECRET: z.string().min(8, 'at least 8 characters').max(200).optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, 'at least 8 characters').max(200).optional(),
+  SLACK_STATE_SECRET: z.string().min(32, 'at least 32 characters').max(500).optional(),
+  SLACK_OAUTH_AUTHORIZE_URL: z.url().optional(),
+  SLACK_API_URL: z.url().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -109,7 +121,26 @@ export interface Config {
   embeddings: EmbeddingsConfig;
   /** Basic-auth credentials for /admin/queues; undefined keeps the dashboard off. */
   admin: { user: string; password: string } | undefined;
+  /** The distributed Slack app's credentials for the OAuth install flow; undefined keeps /slack/install off. */
+  slackOAuth: SlackOAuthConfig | undefined;
 }
+
+/** What the Slack install flow needs. Secrets here are never logged. */
+export interface SlackOAuthConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Copied into every workspace installed through the flow, so event verification works as for CLI-added accounts. */
+  signingSecret: string;
+  /** Signs install links and OAuth states. */
+  stateSecret: string;
+  /** Slack's authorize page (a local fake in tests). */
+  authorizeUrl: string;
+  /** Web API base URL for oauth.v2.access, and stored as the installed account's API URL when set. */
+  apiUrl: string | undefined;
+}
+
+/** The variables the Slack install flow needs, all or none. */
+export const SLACK_OAUTH_VARIABLES = ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_SIGNING_SECRET', 'SLACK_STATE_SECRET'] as const;
 
 /** The chat model: none means rules mode. Keys are never logged. */
 export type LlmConfig =
@@ -152,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     throw configError(e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD', 'set both ADMIN_USER and ADMIN_PASSWORD (or neither, which keeps the queue dashboard off)');
   }
+  const slackOAuth = slackOAuthConfig(e);
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -169,6 +201,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     llm,
     embeddings,
     admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
+    slackOAuth,
+  };
+}
+
+/** All four app credentials, or none (the install routes then say what to set); half a configuration is a mistake worth stopping for. */
+function slackOAuthConfig(e: Env): SlackOAuthConfig | undefined {
+  const missing = SLACK_OAUTH_VARIABLES.filter((name) => e[name] === undefined);
+  if (missing.length === SLACK_OAUTH_VARIABLES.length) return undefined;
+  if (missing.length) throw configError(missing[0]!, `is required for the Slack install flow (set ${SLACK_OAUTH_VARIABLES.join(', ')}, or none of them; missing: ${missing.join(', ')})`);
+  return {
+    clientId: e.SLACK_CLIENT_ID!,
+    clientSecret: e.SLACK_CLIENT_SECRET!,
+    signingSecret: e.SLACK_SIGNING_SECRET!,
+    stateSecret: e.SLACK_STATE_SECRET!,
+    authorizeUrl: e.SLACK_OAUTH_AUTHORIZE_URL ?? 'https://slack.com/oauth/v2/authorize',
+    apiUrl: e.SLACK_API_URL,
   };
 }
 

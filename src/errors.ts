@@ -76,6 +76,18 @@ export class NotFoundError extends CloserError {
   }
 }
 
+/**
+ * A request to connect a platform account was refused: an install link that
+ * is forged or expired, a state already used, a workspace that belongs to
+ * another tenant, an install kind we do not support. The message is shown
+ * to the person installing, so it says what to do next.
+ */
+export class InstallRefusedError extends CloserError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super(message, 'INSTALL_REFUSED', context);
+  }
+}
+
 /** Short, stack-free text for an error that reached the top of a command. */
 export function describeError(err: unknown): string {
   if (err instanceof CloserError) return err.message;

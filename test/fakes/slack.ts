@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 /** One Web API call the fake received. Form fields that carry JSON (blocks, view) are decoded. */
 export interface SlackCall {
@@ -14,6 +15,23 @@ export interface SlackCall {
 
 type Scripted = { status: number; headers?: Record<string, string>; body: unknown; channel?: string | undefined };
 
+/** What Slack's authorize page would grant for a code: one workspace's bot install. */
+export interface FakeGrant {
+  teamId: string;
+  teamName: string;
+  botToken: string;
+  botUserId: string;
+  installerId?: string;
+  enterprise?: boolean;
+  refreshToken?: string;
+}
+
+/** A frame the app sent over a Socket Mode connection (acks carry `envelope_id`). */
+export interface SocketFrame {
+  appToken: string;
+  data: Record<string, unknown>;
+}
+
 /**
  * A local stand-in for https://slack.com/api/: answers Web API calls the way
  * Slack does (HTTP 200 with `ok`, 429 with Retry-After), records them, and
@@ -23,8 +41,19 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   private readonly scripted = new Map<string, Scripted[]>();
   private server: http.Server | undefined;
+  private wss: WebSocketServer | undefined;
   private seq = 0;
   url = '';
+  /** The app credentials oauth.v2.access accepts. */
+  oauthApp = { clientId: '111.222', clientSecret: 'fake-client-secret' };
+  private readonly grants = new Map<string, FakeGrant>();
+  /** App-level tokens apps.connections.open accepts. */
+  readonly appTokens = new Set<string>();
+  /** Open Socket Mode connections, by the app token that opened them. */
+  readonly sockets = new Map<string, WebSocket>();
+  /** Everything the app sent over Socket Mode. */
+  readonly socketFrames: SocketFrame[] = [];
+  private readonly tickets = new Map<string, string>();
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
@@ -32,13 +61,66 @@ export class FakeSlack {
       req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
       req.on('end', () => this.handle(req, raw, res));
     });
+    // Socket Mode: apps.connections.open hands out a one-time ws:// URL on this same server.
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (req, socket, head) => {
+      const ticket = new URL(req.url ?? '/', 'http://x').searchParams.get('ticket') ?? '';
+      const appToken = this.tickets.get(ticket);
+      this.tickets.delete(ticket);
+      if (!appToken || !req.url?.startsWith('/link/')) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+        return;
+      }
+      this.wss!.handleUpgrade(req, socket, head, (ws) => {
+        this.sockets.set(appToken, ws);
+        ws.on('message', (raw) => {
+          try {
+            this.socketFrames.push({ appToken, data: JSON.parse(raw.toString()) as Record<string, unknown> });
+          } catch {
+            this.socketFrames.push({ appToken, data: { unparsable: raw.toString() } });
+          }
+        });
+        ws.on('close', () => {
+          if (this.sockets.get(appToken) === ws) this.sockets.delete(appToken);
+        });
+        ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake-slack' }, connection_info: { app_id: 'A1' } }));
+      });
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
     return this;
   }
 
+  /** The fake's origin, for Slack's authorize page URL (`${origin}/oauth/v2/authorize`). */
+  get origin(): string {
+    return this.url.replace(/\/api\/$/, '');
+  }
+
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    for (const ws of this.sockets.values()) ws.terminate();
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      (this.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      this.server.close(() => resolve());
+    });
+  }
+
+  /** The next oauth.v2.access with `code` installs this workspace (codes are single-use, as at Slack). */
+  grant(code: string, grant: FakeGrant): void {
+    this.grants.set(code, grant);
+  }
+
+  /** Sends a Socket Mode envelope down the connection opened with `appToken`. */
+  sendEnvelope(appToken: string, envelope: Record<string, unknown>): void {
+    const ws = this.sockets.get(appToken);
+    if (!ws) throw new Error(`no Socket Mode connection for ${appToken.slice(0, 9)}…`);
+    ws.send(JSON.stringify(envelope));
+  }
+
+  /** The acks received for one envelope. */
+  acks(envelopeId: string): SocketFrame[] {
+    return this.socketFrames.filter((f) => f.data.envelope_id === envelopeId);
   }
 
   /** The next call of `method` gets this answer instead of success. */
@@ -83,6 +165,8 @@ export class FakeSlack {
       res.end(JSON.stringify(body));
     };
     if (next) return send(next.status, next.body, next.headers);
+    if (method === 'oauth.v2.access') return send(200, this.oauthAccess(call, args, req.headers.authorization));
+    if (method === 'apps.connections.open') return send(200, this.connectionsOpen(call, auth, req.headers.host));
     if (!auth?.startsWith('Bearer xoxb-')) return send(200, { ok: false, error: 'not_authed' });
     call.ok = true;
     this.seq += 1;
@@ -94,11 +178,53 @@ export class FakeSlack {
         return send(200, { ok: true, message_ts: ts });
       case 'views.publish':
         return send(200, { ok: true, view: { id: `V${this.seq}` } });
-      case 'auth.test':
-        return send(200, { ok: true, team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT' });
+      case 'auth.test': {
+        const granted = [...this.grantedTokens.values()].find((g) => g.botToken === call.token);
+        return send(200, { ok: true, team_id: granted?.teamId ?? 'T1', user_id: granted?.botUserId ?? 'UBOT', bot_id: 'BBOT' });
+      }
       default:
         return send(200, { ok: false, error: 'unknown_method' });
     }
+  }
+
+  private readonly grantedTokens = new Map<string, FakeGrant>();
+
+  /** oauth.v2.access: app credentials in the form (or HTTP Basic), a code from grant(); answers like Slack's v2 response. */
+  private oauthAccess(call: SlackCall, args: Record<string, unknown>, authorization: string | undefined): Record<string, unknown> {
+    let id = String(args.client_id ?? '');
+    let secret = String(args.client_secret ?? '');
+    if (authorization?.startsWith('Basic ')) [id, secret] = Buffer.from(authorization.slice(6), 'base64').toString().split(':') as [string, string];
+    if (id !== this.oauthApp.clientId || secret !== this.oauthApp.clientSecret) return { ok: false, error: 'invalid_client_id' };
+    const code = String(args.code ?? '');
+    const g = this.grants.get(code);
+    if (!g) return { ok: false, error: 'invalid_code' };
+    this.grants.delete(code);
+    this.grantedTokens.set(g.botToken, g);
+    call.ok = true;
+    return {
+      ok: true,
+      app_id: 'A1',
+      authed_user: { id: g.installerId ?? 'UINSTALLER' },
+      scope: 'chat:write,im:history,app_mentions:read,channels:history,commands',
+      token_type: 'bot',
+      access_token: g.botToken,
+      bot_user_id: g.botUserId,
+      ...(g.refreshToken ? { refresh_token: g.refreshToken, expires_in: 43_200 } : {}),
+      team: g.enterprise ? null : { id: g.teamId, name: g.teamName },
+      enterprise: g.enterprise ? { id: 'E1', name: 'Grid' } : null,
+      is_enterprise_install: Boolean(g.enterprise),
+    };
+  }
+
+  /** apps.connections.open: an app-level token registered in `appTokens` gets a one-time WebSocket URL. */
+  private connectionsOpen(call: SlackCall, auth: string | undefined, host: string | undefined): Record<string, unknown> {
+    const token = auth?.replace(/^Bearer /, '') ?? '';
+    if (!token.startsWith('xapp-')) return { ok: false, error: 'not_allowed_token_type' };
+    if (!this.appTokens.has(token)) return { ok: false, error: 'invalid_auth' };
+    const ticket = crypto.randomUUID();
+    this.tickets.set(ticket, token);
+    call.ok = true;
+    return { ok: true, url: `ws://${host ?? '127.0.0.1'}/link/?ticket=${ticket}` };
   }
 }
 

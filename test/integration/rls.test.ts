@@ -52,6 +52,7 @@ beforeAll(async () => {
       await sql.query(`INSERT INTO buyer_requests (tenant_id, lead_id, cities) VALUES ($1, $2, '{Riyadh}')`, [tenant, lead]);
       await sql.query(`INSERT INTO catalogue_items (tenant_id, sku, names, category, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'x', 1, 'THB')`, [tenant]);
       await sql.query(`INSERT INTO listings (tenant_id, ref, titles, city, property_type, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'Riyadh', 'villa', 1, 'SAR')`, [tenant]);
+      await sql.query(`INSERT INTO slack_oauth_states (state_hash, tenant_id, install_options, expires_at) VALUES ($1, $2, '{}', now())`, [`rls-${tenant}`, tenant]);
     }
   });
 });

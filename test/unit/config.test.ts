@@ -36,4 +36,13 @@ describe('configuration', () => {
       expect(msg).toMatch(/CLOSER_SECRET_KEY: must be 64 hex characters/);
     }
   });
+
+  it('takes the Slack install flow credentials all together, or none', () => {
+    expect(loadConfig({}).slackOAuth).toBeUndefined();
+    const all = { SLACK_CLIENT_ID: '123.456', SLACK_CLIENT_SECRET: 'client-secret', SLACK_SIGNING_SECRET: 'signing-secret', SLACK_STATE_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(all).slackOAuth).toEqual({ clientId: '123.456', clientSecret: 'client-secret', signingSecret: 'signing-secret', stateSecret: 'x'.repeat(32), authorizeUrl: 'https://slack.com/oauth/v2/authorize', apiUrl: undefined });
+    expect(loadConfig({ ...all, SLACK_OAUTH_AUTHORIZE_URL: 'http://127.0.0.1:1/oauth/v2/authorize', SLACK_API_URL: 'http://127.0.0.1:1/api/' }).slackOAuth).toMatchObject({ authorizeUrl: 'http://127.0.0.1:1/oauth/v2/authorize', apiUrl: 'http://127.0.0.1:1/api/' });
+    expect(() => loadConfig({ SLACK_CLIENT_ID: '123.456' })).toThrow(/missing: SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, SLACK_STATE_SECRET/);
+    expect(() => loadConfig({ ...all, SLACK_STATE_SECRET: 'short' })).toThrow(/SLACK_STATE_SECRET: at least 32 characters/);
+  });
 });

@@ -1,7 +1,17 @@
-import type { ChannelModule } from '../types.ts';
+import type { ChannelContext, ChannelModule } from '../types.ts';
 import { AccountDirectory } from '../accounts.ts';
 import { SlackAdapter } from './adapter.ts';
+import { mountSlackOAuth } from './oauth.ts';
 import { mountSlack } from './routes.ts';
+import { startSlackSocketMode, type SocketModeHandle } from './socket.ts';
+
+// One directory per app, shared by the routes and the adapter, so an install through OAuth (which clears it) is seen by both at once.
+const directories = new WeakMap<ChannelContext, AccountDirectory>();
+function directory(ctx: ChannelContext): AccountDirectory {
+  let d = directories.get(ctx);
+  if (!d) directories.set(ctx, (d = new AccountDirectory(ctx.db, ctx.secrets)));
+  return d;
+}
 
 /**
  * Slack for staff. Limits: chat.postMessage is tier "special", about one
@@ -12,9 +22,16 @@ export const slackModule: ChannelModule = {
   channel: 'slack',
   limits: { perAccount: { max: 100, durationMs: 60_000 }, perChat: { max: 1, durationMs: 1_000 }, maxTextLength: 3_000 },
   mount(http, ctx) {
-    mountSlack(http, ctx);
+    const accounts = directory(ctx);
+    mountSlack(http, ctx, accounts);
+    mountSlackOAuth(http, ctx, accounts);
   },
   createAdapter(ctx) {
-    return new SlackAdapter(new AccountDirectory(ctx.db, ctx.secrets));
+    return new SlackAdapter(directory(ctx));
   },
 };
+
+/** Connects the Slack accounts that use Socket Mode (development), with the same account directory as the routes. */
+export function startSlackReceivers(ctx: ChannelContext, opts: { refreshMs?: number } = {}): SocketModeHandle {
+  return startSlackSocketMode(ctx, directory(ctx), opts);
+}

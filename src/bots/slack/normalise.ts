@@ -64,13 +64,20 @@ export function cleanSlackText(text: string, botUserId?: string): string {
   return out.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&').replace(/\s+/g, ' ').trim();
 }
 
+/** An HTTP request body (Events API JSON, slash-command form, interactivity form with a `payload` field). */
 export function parseSlackRequest(rawBody: string, contentType: string | undefined, opts: { botUserId?: string | undefined } = {}): SlackRequest {
   if ((contentType ?? '').includes('application/x-www-form-urlencoded')) {
     const form = Object.fromEntries(new URLSearchParams(rawBody));
-    if (typeof form.payload === 'string') return parseAction(form.payload);
-    const cmd = CommandSchema.safeParse(form);
-    if (!cmd.success) return { kind: 'ignored', teamId: form.team_id, why: 'unreadable form' };
-    return { kind: 'command', teamId: cmd.data.team_id, userId: cmd.data.user_id, channel: cmd.data.channel_id, text: cleanSlackText(cmd.data.text, opts.botUserId), triggerId: cmd.data.trigger_id };
+    if (typeof form.payload === 'string') {
+      let json: unknown;
+      try {
+        json = JSON.parse(form.payload);
+      } catch {
+        return { kind: 'ignored', teamId: undefined, why: 'unreadable payload' };
+      }
+      return parseSlackInteraction(json);
+    }
+    return parseSlackCommand(form, opts);
   }
   let json: unknown;
   try {
@@ -78,6 +85,34 @@ export function parseSlackRequest(rawBody: string, contentType: string | undefin
   } catch {
     return { kind: 'ignored', teamId: undefined, why: 'not json' };
   }
+  return parseSlackEvent(json, opts);
+}
+
+/**
+ * A Socket Mode envelope's payload: the same bodies as over HTTP, already
+ * decoded (`events_api` carries the event callback, `slash_commands` the
+ * command's fields, `interactive` the interaction payload).
+ */
+export function parseSocketEnvelope(type: string, payload: unknown, opts: { botUserId?: string | undefined } = {}): SlackRequest {
+  switch (type) {
+    case 'events_api':
+      return parseSlackEvent(payload, opts);
+    case 'slash_commands':
+      return typeof payload === 'object' && payload !== null ? parseSlackCommand(payload as Record<string, unknown>, opts) : { kind: 'ignored', teamId: undefined, why: 'unreadable command' };
+    case 'interactive':
+      return parseSlackInteraction(payload);
+    default:
+      return { kind: 'ignored', teamId: undefined, why: `envelope ${type}` };
+  }
+}
+
+function parseSlackCommand(form: Record<string, unknown>, opts: { botUserId?: string | undefined }): SlackRequest {
+  const cmd = CommandSchema.safeParse(form);
+  if (!cmd.success) return { kind: 'ignored', teamId: typeof form.team_id === 'string' ? form.team_id : undefined, why: 'unreadable form' };
+  return { kind: 'command', teamId: cmd.data.team_id, userId: cmd.data.user_id, channel: cmd.data.channel_id, text: cleanSlackText(cmd.data.text, opts.botUserId), triggerId: cmd.data.trigger_id };
+}
+
+function parseSlackEvent(json: unknown, opts: { botUserId?: string | undefined }): SlackRequest {
   const env = EnvelopeSchema.safeParse(json);
   if (!env.success) return { kind: 'ignored', teamId: undefined, why: 'unknown envelope' };
   if (env.data.type === 'url_verification') return { kind: 'url_verification', challenge: env.data.challenge };
@@ -97,13 +132,7 @@ export function parseSlackRequest(rawBody: string, contentType: string | undefin
   return { kind: 'ignored', teamId, why: 'channel message outside a thread' };
 }
 
-function parseAction(raw: string): SlackRequest {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return { kind: 'ignored', teamId: undefined, why: 'unreadable payload' };
-  }
+function parseSlackInteraction(json: unknown): SlackRequest {
   const p = ActionPayloadSchema.safeParse(json);
   if (!p.success) return { kind: 'ignored', teamId: undefined, why: 'not a block action' };
   const teamId = p.data.team?.id ?? p.data.user.team_id;

@@ -23,6 +23,8 @@ type Staff = NonNullable<Awaited<ReturnType<typeof staffForSlackUser>>>;
  * `/webhooks/slack/events` routes by team_id, `/webhooks/slack/<account id>`
  * by our id. Everything answers within Slack's 3 seconds: the turn runs in
  * a job, and Slack API calls made for a request run after the response.
+ * Socket Mode (socket.ts) feeds the same handleSlackRequest after its own
+ * authentication.
  */
 export function mountSlack(http: Hono, ctx: ChannelContext, accounts = new AccountDirectory(ctx.db, ctx.secrets)): void {
   const handler = async (c: Context) => {
@@ -50,7 +52,8 @@ export function mountSlack(http: Hono, ctx: ChannelContext, accounts = new Accou
     if ('teamId' in parsed && parsed.teamId && parsed.teamId !== verified.externalId) return c.json({ error: 'unauthorised' }, 401);
     const botUserId = typeof verified.config.bot_user_id === 'string' ? verified.config.bot_user_id : undefined;
     const request = botUserId ? parseSlackRequest(raw, c.req.header('content-type'), { botUserId }) : parsed;
-    return dispatch(c, ctx, verified, request);
+    const outcome = await handleSlackRequest(ctx, verified, request, { transport: 'http', retry: c.req.header('x-slack-retry-num') ?? null });
+    return outcome.kind === 'challenge' ? c.json({ challenge: outcome.challenge }) : c.body(null, 200);
   };
   http.post('/webhooks/slack/events', handler);
   http.post('/webhooks/slack/:account', handler);
@@ -81,26 +84,43 @@ function later(ctx: ChannelContext, what: string, fn: () => Promise<unknown>): v
   });
 }
 
-async function dispatch(c: Context, ctx: ChannelContext, account: ChannelAccount, req: SlackRequest): Promise<Response> {
+/** What the transport answers Slack with once a request is handled. */
+export type SlackOutcome = { kind: 'challenge'; challenge: string } | { kind: 'ok' };
+const OK: SlackOutcome = { kind: 'ok' };
+
+/** How a request reached us: over HTTP (signature checked) or a Socket Mode connection (opened with the app-level token). */
+export interface SlackDelivery {
+  transport: 'http' | 'socket';
+  /** Slack's retry counter (x-slack-retry-num, or the envelope's retry_attempt). */
+  retry: string | null;
+}
+
+/**
+ * Everything after authentication, for both transports: the account is the
+ * workspace the request was authenticated for, and the request has been
+ * checked to name that workspace. Persists and queues (never waits for the
+ * agent), so the caller can acknowledge right after.
+ */
+export async function handleSlackRequest(ctx: ChannelContext, account: ChannelAccount, req: SlackRequest, delivery: SlackDelivery): Promise<SlackOutcome> {
   switch (req.kind) {
     case 'url_verification':
-      return c.json({ challenge: req.challenge });
+      return { kind: 'challenge', challenge: req.challenge };
     case 'ignored':
-      return c.body(null, 200);
+      return OK;
     case 'home_opened': {
       const staff = await lookupStaff(ctx, account, req.userId);
       if (staff) later(ctx, 'app home', () => publishHome(ctx, account, req.userId, staff));
-      return c.body(null, 200);
+      return OK;
     }
     case 'message': {
       const staff = await lookupStaff(ctx, account, req.userId);
       if (req.via === 'thread') {
         if (staff) await relayStaffReply(ctx, account, staff, req);
-        return c.body(null, 200);
+        return OK;
       }
       if (!staff) {
         tellUnmapped(ctx, account, req.userId, req.via === 'dm' ? req.channel : slackChatId(req.channel, req.threadTs ?? req.ts));
-        return c.body(null, 200);
+        return OK;
       }
       await acceptInbound(ctx, {
         tenantId: account.tenantId,
@@ -112,9 +132,9 @@ async function dispatch(c: Context, ctx: ChannelContext, account: ChannelAccount
         text: req.text,
         locale: staff.locale,
         receivedAt: req.receivedAt,
-        meta: { via: req.via, retry: c.req.header('x-slack-retry-num') ?? null },
+        meta: { via: req.via, retry: delivery.retry, transport: delivery.transport },
       });
-      return c.body(null, 200);
+      return OK;
     }
     case 'command': {
       const staff = await lookupStaff(ctx, account, req.userId);
@@ -122,25 +142,25 @@ async function dispatch(c: Context, ctx: ChannelContext, account: ChannelAccount
       const chat = req.channel.startsWith('D') ? req.channel : req.userId;
       if (!staff) {
         tellUnmapped(ctx, account, req.userId, chat);
-        return c.body(null, 200);
+        return OK;
       }
       // A bare `/closer` asks for help.
-      await acceptInbound(ctx, { tenantId: account.tenantId, channel: 'slack', channelAccountId: account.id, platformMessageId: `cmd:${req.triggerId}`, externalChatId: chat, externalUserId: req.userId, text: req.text || 'help', locale: staff.locale, receivedAt: new Date(), meta: { via: 'command' } });
-      return c.body(null, 200);
+      await acceptInbound(ctx, { tenantId: account.tenantId, channel: 'slack', channelAccountId: account.id, platformMessageId: `cmd:${req.triggerId}`, externalChatId: chat, externalUserId: req.userId, text: req.text || 'help', locale: staff.locale, receivedAt: new Date(), meta: { via: 'command', transport: delivery.transport } });
+      return OK;
     }
     case 'action': {
       const staff = await lookupStaff(ctx, account, req.userId);
       if (!staff) {
         tellUnmapped(ctx, account, req.userId, req.channel ?? req.userId);
-        return c.body(null, 200);
+        return OK;
       }
       if (req.payload.action === HANDOFF_RESOLVE_ACTION) {
         await resolveFromSlack(ctx, account, staff, req.payload.args.handoff_id);
-        return c.body(null, 200);
+        return OK;
       }
       const chat = req.channel ? (req.threadTs ? slackChatId(req.channel, req.threadTs) : req.channel) : req.userId;
-      await acceptInbound(ctx, { tenantId: account.tenantId, channel: 'slack', channelAccountId: account.id, platformMessageId: `act:${req.triggerId}`, externalChatId: chat, externalUserId: req.userId, payload: req.payload, locale: staff.locale, receivedAt: new Date(), meta: { via: 'button', action_id: req.actionId } });
-      return c.body(null, 200);
+      await acceptInbound(ctx, { tenantId: account.tenantId, channel: 'slack', channelAccountId: account.id, platformMessageId: `act:${req.triggerId}`, externalChatId: chat, externalUserId: req.userId, payload: req.payload, locale: staff.locale, receivedAt: new Date(), meta: { via: 'button', action_id: req.actionId, transport: delivery.transport } });
+      return OK;
     }
   }
 }
