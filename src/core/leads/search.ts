@@ -46,7 +46,8 @@ export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<L
                    WHEN closer_lead_names(display_name, aliases) LIKE '%' || $1 || '%' THEN 2
                    ELSE 3 END AS rank
        FROM leads
-       WHERE closer_lead_names(display_name, aliases) % $1 OR closer_lead_names(display_name, aliases) LIKE '%' || $1 || '%'
+       -- Candidates from the trigram index (migration 0016 says why a function); the rows are read here under RLS.
+       WHERE id IN (SELECT c.id FROM closer_lead_name_candidates($1) c)
      ) m
      ORDER BY rank, sim DESC, display_name
      LIMIT $2`,
