@@ -32,7 +32,8 @@ export async function listAccounts(db: Database, tenantSlug?: string): Promise<A
     (
       await sql.query<AccountListing>(
         `SELECT a.id, t.slug AS tenant, a.channel, a.name, a.external_id, a.status, a.api_base_url, a.secrets_enc IS NOT NULL AS has_secrets,
-           CASE WHEN a.channel = 'msteams' AND (a.config->>'anonymous' = 'true' OR NOT a.config ? 'appId') THEN 'anonymous mode: unauthenticated, local testing only' END AS note
+           CASE WHEN a.channel = 'msteams' AND (a.config->>'anonymous' = 'true' OR NOT a.config ? 'appId') THEN 'anonymous mode: unauthenticated, local testing only'
+                WHEN a.channel = 'slack' AND a.config->>'socket_mode' = 'true' THEN 'Socket Mode: events arrive over a WebSocket, this URL is not used' END AS note
          FROM channel_accounts a JOIN tenants t ON t.id = a.tenant_id
          WHERE ($1::text IS NULL OR t.slug = $1) AND a.channel <> 'local'
          ORDER BY t.slug, a.channel, a.name`,
