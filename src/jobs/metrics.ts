@@ -74,6 +74,8 @@ export function createMetrics(db: Database, redis: RedisHandle, prefix: string):
   fromDb('closer_outbound_messages_24h', 'Outbound messages created in the last 24 hours, by channel and status (sent, failed, pending…).', ['channel', 'status'], `SELECT c.channel, m.status, count(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.direction = 'out' AND m.created_at > now() - interval '24 hours' GROUP BY 1, 2`);
   fromDb('closer_followups', 'Follow-up executions by status.', ['status'], `SELECT status, count(*) AS n FROM followup_executions GROUP BY 1`);
   fromDb('closer_alerts_24h', 'Alerts raised in the last 24 hours, by kind and status.', ['kind', 'status'], `SELECT kind, status, count(*) AS n FROM alerts WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
+  fromDb('closer_digests_24h', 'Morning digests of the last 24 hours, by kind (rep, manager) and status (sent, skipped, failed).', ['kind', 'status'], `SELECT kind, status, count(*) AS n FROM digests WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
+  fromDb('closer_anomaly_alerts_24h', 'Anomaly alerts (new episodes) of the last 24 hours, by metric and status.', ['metric', 'status'], `SELECT metric, status, count(*) AS n FROM anomalies WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
   fromDb('closer_llm_calls_24h', 'LLM calls in the last 24 hours, by provider, model and outcome.', ['provider', 'model', 'outcome'], `SELECT provider, model, outcome, count(*) AS n FROM llm_usage WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2, 3`);
   return {
     queues,
