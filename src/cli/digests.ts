@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { partToText } from '../core/messages/types.ts';
+import { NotFoundError } from '../errors.ts';
 import { withCliDatabase } from './database.ts';
 
 /**
@@ -35,12 +36,12 @@ export function registerDigests(program: Command): void {
         const now = new Date();
         const r = await withTenant(db, tenant.id, async (sql) => {
           const person = await resolvePerson(sql, tenant, opts.as);
-          if (person.kind !== 'staff') throw new InvalidArgumentError('--as must be a staff member (rep, manager or a staff email): digests are for staff.');
+          if (person.kind !== 'staff') throw new NotFoundError('Digests are for staff: use --as rep, --as manager or a staff email.');
           const staff = await run.staffForDigest(sql, person.id);
-          if (staff.role === 'admin') throw new InvalidArgumentError(`${staff.email} is an admin; digests are for reps and managers.`);
+          if (staff.role === 'admin') throw new NotFoundError(`${staff.email} is an admin: digests are for reps and managers (use --as rep, --as manager or their email).`);
           const localDate = opts.date ?? DateTime.fromJSDate(now, { zone: staff.timezone || tenant.timezone }).toISODate()!;
           const locale = run.digestLocale(tenant, staff);
-          if (opts.send) return { staff, localDate, sent: await run.deliverDigest(sql, tenant, staff, localDate, now) };
+          if (opts.send) return { staff, localDate, sent: await run.deliverDigest(sql, tenant, staff, localDate, now, { retryFailed: true }) };
           const digest = await composeDigest(sql, tenant, staff, localDate, locale, now);
           return { staff, localDate, text: digest ? renderDigest(digest, tenant, staff.name, locale).parts.map(partToText).join('\n\n') : null };
         });
@@ -68,11 +69,13 @@ export function registerDigests(program: Command): void {
     .action(async (opts: { tenant: string; date?: string; json?: boolean }) => {
       const cfg = loadConfig();
       const log = createLogger(process.env.LOG_LEVEL ? cfg.logLevel : 'warn');
-      const [{ withSystem, withTenant }, { getTenantBySlug }, { runAnomalyChecks, anomalySettings }, { subject }] = await Promise.all([
+      const [{ withSystem, withTenant }, { getTenantBySlug }, { runAnomalyChecks, anomalySettings }, { subject }, { formatValue }, { metricDef }] = await Promise.all([
         import('../db/tenant.ts'),
         import('../core/tenants.ts'),
         import('../core/anomalies/check.ts'),
         import('../core/anomalies/render.ts'),
+        import('../core/bi/format.ts'),
+        import('../core/bi/layer.ts'),
       ]);
       await withCliDatabase(cfg, log, async (db) => {
         const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
@@ -84,9 +87,11 @@ export function registerDigests(program: Command): void {
           return;
         }
         process.stdout.write(`Anomaly checks for ${tenant.slug} through ${date} (last 7 days vs the 28 before, ${tenant.timezone}):\n`);
-        const n = (x: number | undefined) => (x === undefined ? '?' : Math.abs(x) < 10 && x % 1 ? x.toFixed(2) : x.toFixed(x % 1 ? 1 : 0));
         for (const r of results) {
           const f = r.finding;
+          const kind = metricDef(r.metric)!.kind;
+          // Counts are over the whole run, so keep one decimal of an expected sum; rates and minutes format as people read them.
+          const n = (x: number | undefined) => (x === undefined ? '?' : kind === 'count' ? String(Math.round(x * 10) / 10) : formatValue(x, kind, tenant.currency, 'en'));
           const what = `${subject(r, 'en')}`.padEnd(32);
           if (f.status === 'anomaly') process.stdout.write(`  ALERT   ${what} ${f.direction} ${Math.round(f.change * 100)}%: ${n(f.actual)} over ${f.days} days since ${f.since}, expected ${n(f.low)}–${n(f.high)} (usual ${n(f.expected)})\n`);
           else if (f.status === 'normal') process.stdout.write(`  normal  ${what} ${n(f.actual)} over ${f.days} days, inside ${n(f.low)}–${n(f.high)}${f.why === 'moved_with_total' ? ' — moved with the total (its share held), not on its own' : ''}\n`);

@@ -32,12 +32,24 @@ export function digestLocale(tenant: Tenant, staff: DigestStaff): string {
  * enqueues the delivery after commit (and the reconciler re-enqueues it if
  * Redis loses it).
  */
-export async function deliverDigest(sql: Sql, tenant: Tenant, staff: DigestStaff, localDate: string, now: Date, opts: { dayOff?: boolean } = {}): Promise<DigestOutcome> {
+export async function deliverDigest(
+  sql: Sql,
+  tenant: Tenant,
+  staff: DigestStaff,
+  localDate: string,
+  now: Date,
+  opts: { dayOff?: boolean; retryFailed?: boolean } = {},
+): Promise<DigestOutcome> {
   const kind = staff.role === 'manager' ? 'manager' : 'rep';
+  // The scheduler never retries a failed digest (no conversation yet); someone sending it by hand may,
+  // once they have opened a chat — still a conditional move, so only one of two concurrent sends wins.
+  const onConflict = opts.retryFailed
+    ? `DO UPDATE SET status = 'pending', reason = NULL, updated_at = EXCLUDED.updated_at WHERE digests.status = 'failed'`
+    : 'DO NOTHING';
   const claimed = (
     await sql.query<{ id: string }>(
       `INSERT INTO digests (tenant_id, staff_user_id, kind, local_date, status, created_at, updated_at) VALUES (closer_current_tenant(), $1, $2, $3, 'pending', $4, $4)
-       ON CONFLICT (tenant_id, staff_user_id, local_date) DO NOTHING RETURNING id`,
+       ON CONFLICT (tenant_id, staff_user_id, local_date) ${onConflict} RETURNING id`,
       [staff.id, kind, localDate, now],
     )
   ).rows[0];
