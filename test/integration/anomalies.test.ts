@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
-import { withTenant } from '../../src/db/tenant.ts';
+import { withSystem, withTenant } from '../../src/db/tenant.ts';
 import type { Tenant } from '../../src/core/tenants.ts';
 import type { CheckResult } from '../../src/core/anomalies/check.ts';
 import { createQueues, deliveryJobId, type Queues } from '../../src/jobs/queues.ts';
@@ -64,6 +64,19 @@ beforeAll(async () => {
   await seed('an-quiet-days', (ch, n) => (n >= 0 && n <= 3 ? Math.round(usual(ch, n) / 3) : usual(ch, n)));
   // Two leads a day; LINE's one a day stops.
   await seed('an-tiny', (ch, n) => (ch === 'line' ? (n <= 5 ? 0 : 1) : 1), {}, ['line', 'telegram']);
+  // 20 Telegram leads a day, answered in 10 minutes and 3 in 5 writing back; from Tuesday the 17th answers take an hour.
+  await seed('an-slow', (ch, n) => (ch === 'telegram' ? 20 : 0), {}, ['telegram']);
+  await withSystem(db, (sql) =>
+    sql.query(
+      `WITH l AS (SELECT id, created_at, row_number() OVER (ORDER BY created_at) AS i FROM leads WHERE tenant_id = $1),
+       o AS (INSERT INTO activities (tenant_id, lead_id, kind, channel, occurred_at)
+             SELECT $1, id, 'message_out', 'telegram', created_at + CASE WHEN created_at >= '2026-11-17T00:00:00+07:00' THEN interval '60 minutes' ELSE interval '10 minutes' END FROM l
+             RETURNING lead_id, occurred_at)
+       INSERT INTO activities (tenant_id, lead_id, kind, channel, occurred_at)
+       SELECT $1, o.lead_id, 'message_in', 'telegram', o.occurred_at + interval '5 minutes' FROM o JOIN l ON l.id = o.lead_id WHERE l.i % 5 < 3`,
+      [T['an-slow']!.tenant.id],
+    ),
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -94,7 +107,7 @@ const finding = (checks: { findings: CheckResult[] }[], dimension: string, metri
 describe('anomaly alerts', () => {
   it('a LINE drop by half: one quantified alert to each manager, in their language', async () => {
     const pass = await runMonday();
-    expect(pass.checked).toBe(5);
+    expect(pass.checked).toBe(6);
     const s = await state('an-line-drop');
     expect(s.anomalies).toHaveLength(1);
     const a = s.anomalies[0]!;
@@ -131,7 +144,7 @@ describe('anomaly alerts', () => {
     expect((await anomaliesTick(deps, new Date(MONDAY_0800.getTime() + 60_000))).checked).toBe(0);
     const before = await inbox('an-line-drop', 'boss@an-line-drop.example');
     const tuesday = await anomaliesTick(deps, TUESDAY_0800);
-    expect(tuesday.checked).toBe(5);
+    expect(tuesday.checked).toBe(6);
     const s = await state('an-line-drop');
     expect(s.checks.map((c) => c.check_date)).toEqual([D, '2026-11-23']);
     expect(s.checks[1]!.findings.find((r) => r.dimension === 'channel=line')!.finding.status).toBe('anomaly');
@@ -160,6 +173,21 @@ describe('anomaly alerts', () => {
     const s = await state('an-quiet-days');
     expect(s.anomalies.map((a) => [a.metric, a.dimension, a.since])).toEqual([['leads_created', 'total', ago(3)]]);
     expect(finding(s.checks, 'channel=line')).toMatchObject({ status: 'normal', why: 'moved_with_total' });
+  });
+
+  it('response time: answers slowing from 10 minutes to an hour alert once; a steady reply rate does not', async () => {
+    await runMonday();
+    const s = await state('an-slow');
+    // Cohort checks end a day earlier (Saturday the 21st): the slow days in view are the 17th to the 21st.
+    expect(s.anomalies.map((a) => [a.metric, a.dimension, a.direction, a.since])).toEqual([['first_response_median', 'total', 'up', ago(5)]]);
+    expect(Number(s.anomalies[0]!.actual)).toBe(60);
+    expect(Number(s.anomalies[0]!.expected)).toBe(10);
+    expect(finding(s.checks, 'total', 'reply_rate')).toMatchObject({ status: 'normal', why: 'inside_band' });
+    expect(finding(s.checks, 'total', 'reply_rate').status === 'normal' && finding(s.checks, 'total', 'reply_rate')).toMatchObject({ expected: 0.6 });
+    expect(finding(s.checks, 'total')).toMatchObject({ status: 'normal' });
+    const [en] = await inbox('an-slow', 'boss@an-slow.example');
+    expect(en!.text).toContain('Median first response +500% since Tue 17 Nov');
+    expect(en!.text).toContain('Actual: 60 min');
   });
 
   it('a tiny tenant gets no alert: the sample is too small', async () => {

@@ -64,5 +64,8 @@ describe('anomaly statistics', () => {
     expect(checkMedian(s(31, 160), weeks, runs(95), 20)).toMatchObject({ status: 'anomaly', direction: 'up' });
     expect(checkMedian(s(31, 160), weeks, runs(36), 20).status).toBe('normal');
     expect(checkMedian(s(31, 10), weeks, runs(95), 20).status).toBe('insufficient');
+    // Slow for the last 5 days: the 6- and 7-day runs have the same median, but their first days were normal.
+    const slowFrom = (k: number) => [3, 4, 5, 6, 7].map((d) => ({ since: day(d - 1), days: d, sample: s(95, 10 * d), first: s(d <= k ? 95 : 30, 10) }));
+    expect(checkMedian(s(31, 160), weeks, slowFrom(5), 20)).toMatchObject({ status: 'anomaly', since: day(4), days: 5 });
   });
 });

@@ -94,8 +94,12 @@ export async function runAnomalyChecks(sql: Sql, tenant: Tenant, checkDate: stri
   const baseline = await median(shift(baseEnd, BASELINE_DAYS - 1), baseEnd);
   const weeks = [];
   for (let w = 0; w < BASELINE_DAYS / 7; w++) weeks.push(await median(shift(baseEnd, w * 7 + 6), shift(baseEnd, w * 7)));
+  const perDay = new Map((await run('first_response_median', `${shift(cohortEnd, CURRENT_DAYS - 1)}..${cohortEnd}`, ['day'])).rows.map((r) => [r.keys[0]!, { median: r.value, n: r.n }] as const));
   const runs = [];
-  for (let k = MIN_RUN_DAYS; k <= CURRENT_DAYS; k++) runs.push({ since: shift(cohortEnd, k - 1), days: k, sample: await median(shift(cohortEnd, k - 1), cohortEnd) });
+  for (let k = MIN_RUN_DAYS; k <= CURRENT_DAYS; k++) {
+    const since = shift(cohortEnd, k - 1);
+    runs.push({ since, days: k, sample: await median(since, cohortEnd), first: perDay.get(since) ?? { median: null, n: 0 } });
+  }
   results.push({ metric: 'first_response_median', dimension: 'total', through: cohortEnd, finding: checkMedian(baseline, weeks, runs, minCount) });
   return results;
 }

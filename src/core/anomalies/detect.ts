@@ -193,8 +193,18 @@ export interface MedianSample {
   n: number;
 }
 
-/** A median (response minutes) per run against the baseline median and the spread of the baseline weeks' medians. */
-export function checkMedian(baseline: MedianSample, weeks: MedianSample[], runsByStart: { since: string; days: number; sample: MedianSample }[], minCount: number): Finding {
+/**
+ * A median (response minutes) per run against the baseline median and the
+ * spread of the baseline weeks' medians. A median barely moves when a run
+ * takes in a normal day or two, so a run only counts when its own first day
+ * is off too, and of equally deviant runs the longest wins: that is "since when".
+ */
+export function checkMedian(
+  baseline: MedianSample,
+  weeks: MedianSample[],
+  runsByStart: { since: string; days: number; sample: MedianSample; first?: MedianSample | undefined }[],
+  minCount: number,
+): Finding {
   if (baseline.median === null || baseline.n < 2 * minCount) return { status: 'insufficient', why: 'sample_too_small' };
   const expected = baseline.median;
   const weekly = weeks.filter((w) => w.median !== null && w.n >= 5).map((w) => w.median!);
@@ -209,7 +219,8 @@ export function checkMedian(baseline: MedianSample, weeks: MedianSample[], runsB
     const z = (actual - expected) / spread;
     const change = expected > 0 ? actual / expected - 1 : 0;
     if (Math.abs(z) < Z_LIMIT || Math.abs(change) < MIN_MEDIAN_CHANGE) continue;
-    if (!best || Math.abs(z) > Math.abs(best.z)) best = { status: 'anomaly', direction: z < 0 ? 'down' : 'up', expected, low, high, actual, since: r.since, days: r.days, change, z };
+    if (r.first && (r.first.median === null || (r.first.median - expected) * Math.sign(z) < spread)) continue;
+    if (!best || Math.abs(z) >= Math.abs(best.z)) best = { status: 'anomaly', direction: z < 0 ? 'down' : 'up', expected, low, high, actual, since: r.since, days: r.days, change, z };
   }
   if (best) return best;
   const longest = runsByStart.at(-1);
