@@ -6,6 +6,9 @@ import { composeManagerDigest } from '../../src/core/digests/compose.ts';
 import { deliverDigest, staffForDigest } from '../../src/core/digests/run.ts';
 import { createQueues, deliveryJobId, type Queues } from '../../src/jobs/queues.ts';
 import { digestsTick, type DigestDeps } from '../../src/jobs/digests.ts';
+import { schedulerTick } from '../../src/jobs/scheduler.ts';
+import { createFollowupQueue } from '../../src/jobs/followups.ts';
+import { createMetrics } from '../../src/jobs/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
@@ -167,6 +170,30 @@ describe('morning digests', () => {
     const table = msg.parts.find((p) => p.type === 'table')!;
     expect(table.rows!.find((r) => r[0] === 'New leads')?.[1]).toBe('5');
     expect(table.rows!.find((r) => r[0] === 'Deals won')?.[1]).toBe('2');
+  });
+
+  it("run from the scheduler's pass, and counted in /metrics", async () => {
+    const followups = createFollowupQueue(testRedis().options, prefix);
+    const metrics = createMetrics(db, testRedis(), prefix);
+    try {
+      // Tuesday 1 December, 08:30 in Bangkok: the ordinary 30-second pass sends Nok's digest, and the
+      // manager's (the "Next day" lead above arrived at 00:30 on Monday the 30th, Bangkok time).
+      const now = new Date('2026-12-01T01:30:00Z');
+      const pass = await schedulerTick({ db, followups, log: deps.log, digests: deps }, now, now);
+      expect(pass.digests).toBe(2);
+      expect(await tx(async (sql) => (await sql.query(`SELECT summary->'leads_created'->>'value' AS v FROM digests WHERE staff_user_id = $1 AND local_date = '2026-12-01'`, [staff[MAY]])).rows[0].v)).toBe('1');
+      expect((await digestRows(NOK)).at(-1)).toMatchObject({ local_date: '2026-12-01', status: 'sent' });
+      // /metrics counts rows of the last 24 hours by the wall clock: make one now (the test clock's rows may or may not be that recent).
+      await tx(async (sql) => deliverDigest(sql, tenant, await staffForDigest(sql, staff[IDLE]!), '2030-01-01', new Date()));
+      const recent = await withSystem(db, async (sql) => Number((await sql.query(`SELECT count(*) AS n FROM digests WHERE kind = 'rep' AND status = 'skipped' AND created_at > now() - interval '24 hours'`)).rows[0].n));
+      expect(recent).toBeGreaterThanOrEqual(1);
+      const body = (await metrics.render()).body;
+      expect(body).toContain(`closer_digests_24h{kind="rep",status="skipped"} ${recent}`);
+      expect(body).toContain('# TYPE closer_anomaly_alerts_24h gauge');
+    } finally {
+      await followups.close();
+      await metrics.close();
+    }
   });
 
   it("a manager's digest has nothing to say for a day with no activity", async () => {
