@@ -151,6 +151,17 @@ describe('anomaly alerts', () => {
     expect(s.anomalies).toHaveLength(1);
     expect(s.anomalies[0]!.last_seen).toBe('2026-11-23');
     expect(await inbox('an-line-drop', 'boss@an-line-drop.example')).toEqual(before);
+    // A noisy day closed the episode in between, and the check runs again: the same episode reopens, silently.
+    await withTenant(db, T['an-line-drop']!.tenant.id, async (sql) => {
+      await sql.query(`UPDATE anomalies SET resolved_on = '2026-11-23'`);
+      await sql.query(`DELETE FROM anomaly_checks WHERE check_date = '2026-11-23'`);
+    });
+    expect((await anomaliesTick(deps, TUESDAY_0800)).checked).toBe(1);
+    const again = await state('an-line-drop');
+    expect(again.anomalies).toHaveLength(1);
+    expect(again.anomalies[0]).toMatchObject({ since: ago(5), status: 'sent' });
+    expect(await withTenant(db, T['an-line-drop']!.tenant.id, async (sql) => (await sql.query(`SELECT resolved_on FROM anomalies`)).rows[0].resolved_on)).toBeNull();
+    expect(await inbox('an-line-drop', 'boss@an-line-drop.example')).toEqual(before);
   });
 
   it('a quiet public holiday with few leads on every channel does not fire', async () => {

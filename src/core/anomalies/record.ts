@@ -67,15 +67,22 @@ export async function runDailyCheck(sql: Sql, tenant: Tenant, checkDate: string,
     }
     if (open) await sql.query(`UPDATE anomalies SET resolved_on = $2, updated_at = $3 WHERE id = $1 AND resolved_on IS NULL`, [open.id, checkDate, now]);
     const f = r.finding;
-    const inserted = (
-      await sql.query<{ id: string }>(
+    // An episode with the same start already exists when a noisy day closed it in between: that is the
+    // same episode, so it is reopened (and was alerted then), not alerted again.
+    const row = (
+      await sql.query<{ id: string; inserted: boolean }>(
         `INSERT INTO anomalies (tenant_id, metric, dimension, direction, since, last_seen, expected, expected_low, expected_high, actual, details, status, created_at, updated_at)
          VALUES (closer_current_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11)
-         ON CONFLICT (tenant_id, metric, dimension, since) DO NOTHING RETURNING id`,
+         ON CONFLICT (tenant_id, metric, dimension, since) DO UPDATE SET resolved_on = NULL, last_seen = GREATEST(anomalies.last_seen, EXCLUDED.last_seen), updated_at = EXCLUDED.updated_at
+         RETURNING id, (xmax = 0) AS inserted`,
         [r.metric, r.dimension, f.direction, f.since, checkDate, f.expected, f.low, f.high, f.actual, JSON.stringify({ days: f.days, change: f.change, z: f.z, through: r.through }), now],
       )
-    ).rows[0];
-    if (!inserted) continue;
+    ).rows[0]!;
+    if (!row.inserted) {
+      out.ongoing.push(key);
+      continue;
+    }
+    const inserted = row;
     out.alerted.push({ anomalyId: inserted.id, metric: r.metric, dimension: r.dimension, ...(await alertManagers(sql, tenant, inserted.id, r, now)) });
   }
   return out;
