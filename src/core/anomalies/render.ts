@@ -41,14 +41,15 @@ export function anomalyMessage(tenant: Tenant, r: CheckResult & { finding: Extra
       ? `${new Intl.NumberFormat(TAGS[locale] ?? 'en-GB', { signDisplay: 'exceptZero', maximumFractionDigits: 1 }).format(f.change * 100)} ${t('metrics.pts')}`
       : new Intl.NumberFormat(TAGS[locale] ?? 'en-GB', { style: 'percent', signDisplay: 'exceptZero', maximumFractionDigits: 0 }).format(f.change);
   const what = subject(r, locale);
+  const days = new Intl.NumberFormat(TAGS[locale] ?? 'en-GB').format(f.days);
   const since = dayWords(f.since, locale);
-  const head = t(f.direction === 'down' ? 'jobs.anomaly.head_down' : 'jobs.anomaly.head_up', { what, change, since, days: f.days });
+  const head = t(f.direction === 'down' ? 'jobs.anomaly.head_down' : 'jobs.anomaly.head_up', { what, change, since, days });
   return outbound([
     { type: 'text', text: head },
     {
       type: 'card',
       title: what,
-      subtitle: t('jobs.anomaly.period', { since, through: dayWords(r.through, locale), days: f.days }),
+      subtitle: t('jobs.anomaly.period', { since, through: dayWords(r.through, locale), days }),
       fields: [
         { label: t('jobs.anomaly.actual'), value: v(f.actual) },
         { label: t('jobs.anomaly.expected_range'), value: `${v(f.low)} – ${v(f.high)}` },
