@@ -18,7 +18,8 @@ import { DateTime } from 'luxon';
  *   - the sum and the median day are both at least 30% off (a material
  *     change; the median keeps one odd day — a holiday nobody listed — from
  *     carrying a three-day run);
- *   - the expected sum is at least `minCount` (small samples say nothing);
+ *   - the sample is big enough: at least `minCount` leads expected over the
+ *     7 days, and half that over the run (small samples say nothing);
  *   - it lasts at least 3 days (one quiet day is not a trend).
  * Rates (reply rate, win rate) pool numerator and denominator over the same
  * runs and use the binomial spread around the baseline rate, with a minimum
