@@ -150,7 +150,7 @@ export async function startApp(opts: StartOptions): Promise<App> {
       const alertQueue = createAlertQueue(redis.options, config.redisPrefix);
       const alertDeps = { db, queues, alerts: alertQueue, log };
       workers.push(startAlertWorker(alertDeps, redis.options, config.redisPrefix));
-      const stopScheduler = startScheduler({ db, followups, log, alerts: alertDeps });
+      const stopScheduler = startScheduler({ db, followups, log, alerts: alertDeps, digests: config.dailyJobs ? { db, queues, log } : undefined });
       for (const w of [...workers, reports.worker]) observeWorker(w);
       // Registered after the queues, so they stop first: in-flight jobs finish before connections close.
       cleanups.push(async () => {

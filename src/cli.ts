@@ -283,6 +283,9 @@ registerSlack(program);
 import { registerJobs } from './cli/jobs.ts';
 registerJobs(program);
 
+import { registerDigests } from './cli/digests.ts';
+registerDigests(program);
+
 program.parseAsync(process.argv).then(
   () => process.exit(0),
   (err: unknown) => {

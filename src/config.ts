@@ -26,6 +26,7 @@ const EXAMPLES: Record<string, string> = {
   CLOSER_HOME: './.closer',
   REDIS_PREFIX: 'closer',
   DEMO_SEED: 'on',
+  DAILY_JOBS: 'on',
   NODE_ENV: 'production',
   LLM_PROVIDER: 'gemini (or openai, or none for rules mode)',
   GOOGLE_API_KEY: '<your Gemini API key>',
@@ -72,6 +73,7 @@ const EnvSchema = z.object({
   ADMIN_USER: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits and _.@- only').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').max(200).optional(),
   DEMO_SEED: flag.optional(),
+  DAILY_JOBS: flag.optional(),
   TURN_DEBOUNCE_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   TURN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(20_000),
   LLM_PROVIDER: z.enum(['gemini', 'openai', 'none']).optional(),
@@ -115,6 +117,8 @@ export interface Config {
   localChat: boolean;
   /** Seed the demo tenants on first start (embedded defaults only, unless asked). */
   demoSeed: boolean;
+  /** Morning digests and daily anomaly checks in the scheduler pass (on unless turned off). */
+  dailyJobs: boolean;
   turnDebounceMs: number;
   turnTimeoutMs: number;
   llm: LlmConfig;
@@ -196,6 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretKeyHex: e.CLOSER_SECRET_KEY,
     localChat: e.LOCAL_CHAT ?? embedded,
     demoSeed: e.DEMO_SEED ?? embedded,
+    dailyJobs: e.DAILY_JOBS ?? true,
     turnDebounceMs: e.TURN_DEBOUNCE_MS,
     turnTimeoutMs: e.TURN_TIMEOUT_MS,
     llm,

@@ -77,6 +77,8 @@ export function createMetrics(db: Database, redis: RedisHandle, prefix: string):
     `SELECT s.status, count(f.id) AS n FROM unnest(ARRAY['pending', 'sending', 'sent', 'skipped', 'failed', 'cancelled']) AS s(status)
      LEFT JOIN followup_executions f ON f.status = s.status GROUP BY 1`);
   fromDb('closer_alerts_24h', 'Alerts raised in the last 24 hours, by kind and status.', ['kind', 'status'], `SELECT kind, status, count(*) AS n FROM alerts WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
+  fromDb('closer_digests_24h', 'Morning digests of the last 24 hours, by kind (rep, manager) and status (sent, skipped, failed).', ['kind', 'status'], `SELECT kind, status, count(*) AS n FROM digests WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
+  fromDb('closer_anomaly_alerts_24h', 'Anomaly alerts (new episodes) of the last 24 hours, by metric and status.', ['metric', 'status'], `SELECT metric, status, count(*) AS n FROM anomalies WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
   fromDb('closer_llm_calls_24h', 'LLM calls in the last 24 hours, by provider, model and outcome.', ['provider', 'model', 'outcome'], `SELECT provider, model, outcome, count(*) AS n FROM llm_usage WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2, 3`);
   return {
     queues,

@@ -7,12 +7,16 @@ import { scanQuietLeads } from '../core/followups/events.ts';
 import type { FollowupJob } from './followups.ts';
 import { reconcileFollowups } from './reconcile.ts';
 import { alertsTick, type AlertDeps } from './alerts.ts';
+import { digestsTick, type DigestDeps } from './digests.ts';
+import { anomaliesTick } from './anomalies.ts';
 
 export interface SchedulerDeps {
   db: Database;
   followups: Queue<FollowupJob>;
   log: Logger;
   alerts?: AlertDeps | undefined;
+  /** Morning digests and daily anomaly checks (both need the delivery queue). */
+  digests?: DigestDeps | undefined;
 }
 
 /**
@@ -25,7 +29,17 @@ export async function schedulerTick(
   deps: SchedulerDeps,
   now: Date,
   since: Date = new Date(now.getTime() - 60_000),
-): Promise<{ started: number; queued: number; retried: number; failed: number; raised: number; escalated: number; reminded: number }> {
+): Promise<{
+  started: number;
+  queued: number;
+  retried: number;
+  failed: number;
+  raised: number;
+  escalated: number;
+  reminded: number;
+  digests: number;
+  anomalyAlerts: number;
+}> {
   const tenantIds = await withSystem(deps.db, async (sql) => (await sql.query<{ id: string }>('SELECT id FROM tenants ORDER BY slug')).rows.map((r) => r.id));
   let started = 0;
   for (const id of tenantIds) {
@@ -38,7 +52,9 @@ export async function schedulerTick(
   }
   const r = await reconcileFollowups(deps.db, deps.followups, now);
   const a = deps.alerts ? await alertsTick(deps.alerts, since, now) : { raised: 0, escalated: 0, reminded: 0 };
-  return { started, ...r, ...a };
+  const d = deps.digests ? await digestsTick(deps.digests, now) : { sent: 0 };
+  const x = deps.digests ? await anomaliesTick(deps.digests, now) : { alerted: 0 };
+  return { started, ...r, ...a, digests: d.sent, anomalyAlerts: x.alerted };
 }
 
 export function startScheduler(deps: SchedulerDeps, everyMs = 30_000): () => Promise<void> {
@@ -50,7 +66,7 @@ export function startScheduler(deps: SchedulerDeps, everyMs = 30_000): () => Pro
     running = schedulerTick(deps, now, since).then(
       (r) => {
         since = now;
-        if (r.started || r.retried || r.failed || r.raised || r.escalated || r.reminded) deps.log.info(r, 'scheduler pass');
+        if (r.started || r.retried || r.failed || r.raised || r.escalated || r.reminded || r.digests || r.anomalyAlerts) deps.log.info(r, 'scheduler pass');
       },
       (err: Error) => deps.log.warn({ err: err.message }, 'follow-up scheduler failed; will try again'),
     );

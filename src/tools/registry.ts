@@ -19,6 +19,8 @@ import { scheduleReport, listReportsTool, cancelReportTool } from './manage_repo
 import { listFollowupsTool } from './list_followups.ts';
 import { cancelFollowupTool } from './cancel_followup.ts';
 import { alertActionTool } from './alert_action.ts';
+import { morningDigestTool } from './morning_digest.ts';
+import { checkAnomaliesTool } from './check_anomalies.ts';
 
 /** Every tool the agent and the rules router can call. One file per tool in this folder. */
-export const TOOLS: readonly AnyTool[] = [lookupLead, explainScore, listHotLeadsTool, dealProbabilityTool, handleObjectionTool, coachAdviceTool, recommendUpsellTool, updateWorkflow, updateWorkflowCancel, matchListings, answerQuestionTool, updateMyNeeds, bookAppointmentTool, requestCallbackTool, setConsentTool, talkToHuman, queryMetrics, scheduleReport, listReportsTool, cancelReportTool, listFollowupsTool, cancelFollowupTool, alertActionTool];
+export const TOOLS: readonly AnyTool[] = [lookupLead, explainScore, listHotLeadsTool, dealProbabilityTool, handleObjectionTool, coachAdviceTool, recommendUpsellTool, updateWorkflow, updateWorkflowCancel, matchListings, answerQuestionTool, updateMyNeeds, bookAppointmentTool, requestCallbackTool, setConsentTool, talkToHuman, queryMetrics, scheduleReport, listReportsTool, cancelReportTool, listFollowupsTool, cancelFollowupTool, alertActionTool, morningDigestTool, checkAnomaliesTool];

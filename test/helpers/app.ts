@@ -29,6 +29,8 @@ export async function startTestApp(opts: { http?: boolean; workers?: boolean; ag
     TURN_DEBOUNCE_MS: '0',
     LOCAL_CHAT: 'on',
     DEMO_SEED: 'off',
+    // Digests and anomaly checks run on the wall clock; tests drive them with a fixed clock instead (digests/anomalies tests).
+    DAILY_JOBS: 'off',
     CLOSER_SECRET_KEY: '0'.repeat(64),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,

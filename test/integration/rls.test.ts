@@ -48,6 +48,12 @@ beforeAll(async () => {
         `INSERT INTO scheduled_reports (tenant_id, staff_user_id, number, name, query, locale, cron, timezone) VALUES ($1, $2, 99, 'rls', '{}', 'en', '0 9 * * 1', 'UTC')`,
         [tenant, staff],
       );
+      await sql.query(`INSERT INTO digests (tenant_id, staff_user_id, kind, local_date, status, reason) VALUES ($1, $2, 'rep', '2026-01-01', 'skipped', 'rls')`, [tenant, staff]);
+      await sql.query(`INSERT INTO anomaly_checks (tenant_id, check_date) VALUES ($1, '2026-01-01')`, [tenant]);
+      await sql.query(
+        `INSERT INTO anomalies (tenant_id, metric, dimension, direction, since, last_seen, expected, expected_low, expected_high, actual) VALUES ($1, 'leads_created', 'total', 'down', '2026-01-01', '2026-01-01', 1, 0, 2, 0)`,
+        [tenant],
+      );
       // Vertical tables are used by one demo tenant only; give the other one a row too.
       await sql.query(`INSERT INTO buyer_requests (tenant_id, lead_id, cities) VALUES ($1, $2, '{Riyadh}')`, [tenant, lead]);
       await sql.query(`INSERT INTO catalogue_items (tenant_id, sku, names, category, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'x', 1, 'THB')`, [tenant]);
