@@ -6,6 +6,7 @@ import { upsertAccount } from '../../src/bots/accounts.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { runChannelContract } from './suite.ts';
 import { msteamsHarness } from './harness-msteams.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 runChannelContract(() => msteamsHarness());
 
@@ -74,7 +75,7 @@ describe('msteams webhook and delivery specifics', () => {
     const r = await h.post(h.activity(user, h.newEventId(), { type: 'invoke', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: 'x', data: { closer: inlinePayload({ action: 'set_consent', args: { consent: 'opted_out' } }) } }, trigger: 'manual' } }));
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
-    await waitFor(() => h.received(user).length > 0);
+    await waitFor('a reply', () => h.received(user).length > 0);
     const consent = await withTenant(app.db, tenantId, async (sql) =>
       (await sql.query<{ consent: string }>('SELECT l.consent FROM channel_identities i JOIN leads l ON l.id = i.lead_id WHERE i.channel_account_id = $1 AND i.external_id = $2', [h.accountId(), user])).rows[0]?.consent,
     );
@@ -85,7 +86,7 @@ describe('msteams webhook and delivery specifics', () => {
     const user = h.newUser();
     expect(await h.sendText(user, 'help')).toBe(200);
     expect(await h.sendText(user, 'hello')).toBe(200);
-    await waitFor(() => h.received(user).length >= 2);
+    await waitFor('two replies', () => h.received(user).length >= 2);
     const [first] = h.fake.postedTo(h.externalChatId!(user));
     expect(first!.activity).toMatchObject({
       type: 'message',
@@ -112,20 +113,12 @@ describe('msteams webhook and delivery specifics', () => {
     const post = async (body: unknown) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status;
     expect(await post({ ...a, serviceUrl: 'https://smba.trafficmanager.net/amer/' })).toBe(403);
     expect(await post(a)).toBe(200);
-    await waitFor(() => h.fake.postedTo(conversation).length > 0);
+    await waitFor('a post to the conversation', () => h.fake.postedTo(conversation).length > 0);
     const [reply] = h.fake.postedTo(conversation);
     expect(reply!.authorized).toBe(false);
     expect(reply!.activity).toMatchObject({ channelId: 'emulator', conversation: { id: conversation }, recipient: { id: user } });
   });
 });
-
-async function waitFor(probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 describe('msteams anonymous account when NODE_ENV=production', () => {
   let app: TestApp;

@@ -5,6 +5,7 @@ import { upsertAccount } from '../../src/bots/accounts.ts';
 import { mapSlackUser } from '../../src/bots/slack/staff.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeSlack, slackAction, slackCommand, slackEvent, slackSignature, type SlackCall } from '../fakes/slack.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /**
  * Slack is a staff channel, so the shared customer contract (unknown users
@@ -20,16 +21,6 @@ let fake: FakeSlack;
 let tenantId: string;
 let accountId: string;
 let url: string;
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 async function post(body: string, opts: { type?: string; signature?: 'valid' | 'bad' | 'missing'; tsOffsetS?: number; headers?: Record<string, string>; path?: string } = {}): Promise<{ status: number; body: string; ms: number }> {
   const ts = Math.floor(Date.now() / 1000) + (opts.tsOffsetS ?? 0);

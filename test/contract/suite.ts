@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import type { ButtonPayload } from '../../src/core/messages/types.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export interface ReceivedMessage {
   text: string;
@@ -38,18 +39,6 @@ export interface ChannelHarness {
   rateLimitNext(user: string, retryAfterSeconds: number): void;
   /** The user blocks the bot: every later send is refused as the platform refuses it. */
   block(user: string): void;
-}
-
-const WAIT_MS = 20_000;
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
 }
 
 /** The shared channel contract: every chat platform must pass these cases. */

@@ -8,6 +8,7 @@ import { handoffQueue } from '../../src/core/handoff/queue.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeSlack, slackAction, slackEvent, slackSignature, type SlackCall } from '../fakes/slack.ts';
 import { FakeTelegram } from '../fakes/telegram.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /**
  * The whole handoff on the demo realty agency: a customer on Telegram asks
@@ -30,16 +31,6 @@ let tenantId: string;
 let slackAccountId: string;
 let telegramUrl: string;
 let updateId = randomInt(1, 1_000_000_000);
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 async function customerSays(user: string, text: string): Promise<void> {
   const id = ++updateId;

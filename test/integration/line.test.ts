@@ -5,21 +5,12 @@ import { upsertAccount } from '../../src/bots/accounts.ts';
 import { outbound } from '../../src/core/messages/types.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { lineHarness } from '../contract/harness-line.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const h = lineHarness('demo-clinic');
 let app: TestApp;
 let accountId: string;
 let tenantId: string;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 const who = (user: string, account = accountId) =>
   withTenant(app.db, tenantId, async (sql) =>

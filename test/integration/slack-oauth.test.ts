@@ -8,6 +8,7 @@ import { mountSlackOAuth } from '../../src/bots/slack/oauth.ts';
 import { mapSlackUser } from '../../src/bots/slack/staff.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeSlack, slackEvent, slackSignature, type FakeGrant } from '../fakes/slack.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /**
  * The OAuth install flow end to end: an admin's signed install link, the
@@ -21,16 +22,6 @@ let app: TestApp;
 let fake: FakeSlack;
 let clinic: string;
 let realty: string;
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 /** Opens an install link as a browser would; returns Slack's authorize URL, the state in it and the state cookie. */
 async function startInstall(tenant: string): Promise<{ location: URL; state: string; cookie: string }> {

@@ -8,6 +8,7 @@ import { mapSlackUser } from '../../src/bots/slack/staff.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { FakeSlack, slackEvent } from '../fakes/slack.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /**
  * Socket Mode against the fake: the app opens apps.connections.open on the
@@ -26,16 +27,6 @@ let accountId: string;
 let closed = false;
 // The key startTestApp gives the app (CLOSER_SECRET_KEY), so the account sealed here opens there.
 const TEST_SECRET_KEY = '0'.repeat(64);
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 const newDm = () => `D${randomUUID().slice(0, 8).toUpperCase()}`;
 const postsTo = (channel: string) => fake.posts((c) => c.args.channel === channel);
