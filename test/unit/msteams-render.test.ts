@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { inlinePayload, type PayloadCodec } from '../../src/bots/render/payloads.ts';
+import { inlinePayload, parseInlinePayload, type PayloadCodec } from '../../src/bots/render/payloads.ts';
 import { ADAPTIVE_CARD_VERSION, escapeCardMarkdown, renderTeams, TABLE_ROWS, TEAMS_TEXT_LIMIT, type CardElement } from '../../src/bots/msteams/render.ts';
 import { normaliseActivity, ActivitySchema } from '../../src/bots/msteams/inbound.ts';
 import { msteamsModule } from '../../src/bots/msteams/module.ts';
-import { outbound, ButtonPayloadSchema } from '../../src/core/messages/types.ts';
+import { outbound } from '../../src/core/messages/types.ts';
 import type { ChannelAccount } from '../../src/bots/accounts.ts';
 
 /** The inline half of the real codec, enough for pure rendering tests. */
-const codec: PayloadCodec = {
-  encode: async (p) => inlinePayload(p),
-  decode: async (d) => {
-    try {
-      const [action, args] = JSON.parse(d.slice(1)) as [unknown, unknown];
-      const r = ButtonPayloadSchema.safeParse({ action, args });
-      return r.success ? r.data : undefined;
-    } catch {
-      return undefined;
-    }
-  },
-};
+const codec: PayloadCodec = { encode: async (p) => inlinePayload(p), decode: async (d) => parseInlinePayload(d) };
 
 const find = (els: unknown, type: string): CardElement[] => {
   if (Array.isArray(els)) return els.flatMap((e) => find(e, type));

@@ -1,27 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Update } from 'grammy/types';
-import { inlinePayload, supportedLocale, type PayloadCodec } from '../../src/bots/render/payloads.ts';
+import { inlinePayload, parseInlinePayload, supportedLocale, type PayloadCodec } from '../../src/bots/render/payloads.ts';
 import { renderTelegram } from '../../src/bots/telegram/render.ts';
 import { normaliseUpdate } from '../../src/bots/telegram/inbound.ts';
 import { renderLine } from '../../src/bots/line/render.ts';
 import { normaliseEvent } from '../../src/bots/line/inbound.ts';
 import { botIdFromToken } from '../../src/bots/telegram/client.ts';
-import { outbound, ButtonPayloadSchema } from '../../src/core/messages/types.ts';
+import { outbound } from '../../src/core/messages/types.ts';
 import type { ChannelAccount } from '../../src/bots/accounts.ts';
 
 /** The inline half of the real codec, enough for pure rendering tests. */
-const codec: PayloadCodec = {
-  encode: async (p) => inlinePayload(p),
-  decode: async (d) => {
-    try {
-      const [action, args] = JSON.parse(d.slice(1)) as [unknown, unknown];
-      const r = ButtonPayloadSchema.safeParse({ action, args });
-      return r.success ? r.data : undefined;
-    } catch {
-      return undefined;
-    }
-  },
-};
+const codec: PayloadCodec = { encode: async (p) => inlinePayload(p), decode: async (d) => parseInlinePayload(d) };
 const account: ChannelAccount = { id: 'acc', tenantId: 'ten', channel: 'telegram', name: 'bot', externalId: '1', config: {}, secrets: {}, apiBaseUrl: null, status: 'active' };
 const at = new Date('2026-11-20T03:00:00Z');
 const msg = (text: string, language_code = 'en'): Update =>

@@ -23,6 +23,18 @@ export function inlinePayload(payload: ButtonPayload): string {
   return INLINE + JSON.stringify([payload.action, payload.args]);
 }
 
+/** Reads the inline form back (validated: the platform hands us whatever the client sent); undefined when it is not a valid inline payload. */
+export function parseInlinePayload(data: string): ButtonPayload | undefined {
+  if (!data.startsWith(INLINE)) return undefined;
+  try {
+    const [action, args] = JSON.parse(data.slice(1)) as [unknown, unknown];
+    const parsed = ButtonPayloadSchema.safeParse({ action, args });
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function payloadCodec(ctx: ChannelContext, channel: string, maxBytes: number, ttlSeconds = 30 * 24 * 3600): PayloadCodec {
   const key = (id: string) => `${ctx.queues.prefix}:payload:${channel}:${id}`;
   return {
@@ -35,12 +47,10 @@ export function payloadCodec(ctx: ChannelContext, channel: string, maxBytes: num
       return STORED + id;
     },
     async decode(data) {
+      if (data.startsWith(INLINE)) return parseInlinePayload(data);
       let raw: unknown;
       try {
-        if (data.startsWith(INLINE)) {
-          const [action, args] = JSON.parse(data.slice(1)) as [unknown, unknown];
-          raw = { action, args };
-        } else if (data.startsWith(STORED) && /^[A-Za-z0-9_-]{16}$/.test(data.slice(1))) {
+        if (data.startsWith(STORED) && /^[A-Za-z0-9_-]{16}$/.test(data.slice(1))) {
           const redis = channelRedis(ctx);
           const stored = await redis.get(key(data.slice(1)));
           raw = stored ? JSON.parse(stored) : undefined;
