@@ -133,6 +133,29 @@ describe('slack oauth install', () => {
     expect(reply.token).toBe('xoxb-oauth-second');
   });
 
+  it('disables the workspace when it uninstalls the app, and a new install brings it back', async () => {
+    const post = async (event: Record<string, unknown>) => {
+      const body = slackEvent('TOAUTH1', `Ev${randomUUID()}`, event);
+      return (await fetch(`${app.http!.url}/webhooks/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...slackSignature(SIGNING, body, Math.floor(Date.now() / 1000)) }, body })).status;
+    };
+    const status = async () => (await withSystem(app.db, async (sql) => (await sql.query<{ status: string }>(`SELECT status FROM channel_accounts WHERE channel = 'slack' AND external_id = 'TOAUTH1'`)).rows[0]!.status));
+    // A user revoking their own token is not the app leaving.
+    expect(await post({ type: 'tokens_revoked', tokens: { oauth: ['UOAUTHREP'] } })).toBe(200);
+    expect(await status()).toBe('active');
+    expect(await post({ type: 'app_uninstalled' })).toBe(200);
+    expect(await status()).toBe('disabled');
+    const audit = await withTenant(app.db, clinic, async (sql) => (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'slack_uninstalled'`)).rows[0]!.n);
+    expect(audit).toBe(1);
+    // Its events are refused now: nobody there can reach the tenant through a dead install.
+    expect((await sendDm('TOAUTH1', 'UOAUTHREP', 'help')).status).toBe(401);
+    const page = await install('demo-clinic', { teamId: 'TOAUTH1', teamName: 'Clinic Team', botToken: 'xoxb-oauth-second', botUserId: 'UBOTOAUTH' });
+    expect(page.status).toBe(200);
+    expect(await status()).toBe('active');
+    const sent = await sendDm('TOAUTH1', 'UOAUTHREP', 'help');
+    const reply = await waitFor('the reply after reinstalling', () => fake.posts((c) => c.args.channel === sent.channel)[0]);
+    expect(reply.token).toBe('xoxb-oauth-second');
+  });
+
   it('refuses to move a workspace bound to another tenant', async () => {
     const page = await install('demo-realty', { teamId: 'TOAUTH1', teamName: 'Clinic Team', botToken: 'xoxb-oauth-stolen', botUserId: 'UBOTOAUTH' });
     expect(page.status).toBe(409);

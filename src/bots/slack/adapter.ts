@@ -1,4 +1,5 @@
 import type { OutboundMessage } from '../../core/messages/types.ts';
+import { ChannelApiError } from '../../errors.ts';
 import type { AccountDirectory } from '../accounts.ts';
 import type { ChannelAdapter, DeliveryTarget } from '../types.ts';
 import { renderSlack } from './blocks.ts';
@@ -13,6 +14,13 @@ export class SlackAdapter implements ChannelAdapter {
 
   async send(target: DeliveryTarget, message: OutboundMessage): Promise<{ platformMessageId?: string }> {
     const account = await this.accounts.require(target.channelAccountId);
+    if (account.status !== 'active') {
+      throw new ChannelApiError(
+        `Slack workspace ${account.externalId} is disabled (the app was uninstalled or its token revoked): install it again (closer slack install-link, or closer channels add slack) to send there.`,
+        'slack',
+        true,
+      );
+    }
     const client = slackClient(account);
     const { channel, threadTs } = splitSlackChatId(target.externalChatId);
     let last: string | undefined;

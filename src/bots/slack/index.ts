@@ -1,17 +1,11 @@
 import type { ChannelContext, ChannelModule } from '../types.ts';
-import { AccountDirectory } from '../accounts.ts';
+import { slackDirectory } from './directory.ts';
 import { SlackAdapter } from './adapter.ts';
 import { mountSlackOAuth } from './oauth.ts';
 import { mountSlack } from './routes.ts';
 import { startSlackSocketMode, type SocketModeHandle } from './socket.ts';
 
-// One directory per app, shared by the routes and the adapter, so an install through OAuth (which clears it) is seen by both at once.
-const directories = new WeakMap<ChannelContext, AccountDirectory>();
-function directory(ctx: ChannelContext): AccountDirectory {
-  let d = directories.get(ctx);
-  if (!d) directories.set(ctx, (d = new AccountDirectory(ctx.db, ctx.secrets)));
-  return d;
-}
+const directory = slackDirectory;
 
 /**
  * Slack for staff. Limits: chat.postMessage is tier "special", about one

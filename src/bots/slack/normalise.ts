@@ -23,6 +23,8 @@ export type SlackRequest =
   | { kind: 'home_opened'; teamId: string; userId: string }
   | { kind: 'command'; teamId: string; userId: string; channel: string; text: string; triggerId: string }
   | { kind: 'action'; teamId: string; userId: string; channel: string | undefined; messageTs: string | undefined; threadTs: string | undefined; payload: ButtonPayload; actionId: string; triggerId: string }
+  /** The workspace removed the app, or revoked its bot token: nothing more can be sent there. */
+  | { kind: 'uninstalled'; teamId: string; why: 'app_uninstalled' | 'tokens_revoked' }
   | { kind: 'ignored'; teamId: string | undefined; why: string };
 
 const EventSchema = z.object({
@@ -36,6 +38,7 @@ const EventSchema = z.object({
   bot_id: z.string().optional(),
   subtype: z.string().optional(),
   tab: z.string().optional(),
+  tokens: z.object({ bot: z.array(z.string()).optional() }).loose().optional(),
 });
 
 const EnvelopeSchema = z.discriminatedUnion('type', [
@@ -117,6 +120,11 @@ function parseSlackEvent(json: unknown, opts: { botUserId?: string | undefined }
   if (!env.success) return { kind: 'ignored', teamId: undefined, why: 'unknown envelope' };
   if (env.data.type === 'url_verification') return { kind: 'url_verification', challenge: env.data.challenge };
   const { team_id: teamId, event_id: eventId, event } = env.data;
+  if (event.type === 'app_uninstalled') return { kind: 'uninstalled', teamId, why: 'app_uninstalled' };
+  if (event.type === 'tokens_revoked') {
+    // Only the bot's token matters to us; users revoking their own tokens changes nothing.
+    return event.tokens?.bot?.length ? { kind: 'uninstalled', teamId, why: 'tokens_revoked' } : { kind: 'ignored', teamId, why: 'user tokens revoked' };
+  }
   if (event.type === 'app_home_opened') {
     return event.user && (event.tab ?? 'home') === 'home' ? { kind: 'home_opened', teamId, userId: event.user } : { kind: 'ignored', teamId, why: 'home tab' };
   }

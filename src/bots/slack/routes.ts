@@ -14,6 +14,7 @@ import { homeView } from './home.ts';
 import { parseSlackRequest, slackChatId, type SlackRequest } from './normalise.ts';
 import { staffForSlackUser, tenantAdmins } from './staff.ts';
 import { verifySlackSignature } from './verify.ts';
+import { slackDirectory } from './directory.ts';
 
 type Staff = NonNullable<Awaited<ReturnType<typeof staffForSlackUser>>>;
 
@@ -107,6 +108,21 @@ export async function handleSlackRequest(ctx: ChannelContext, account: ChannelAc
       return { kind: 'challenge', challenge: req.challenge };
     case 'ignored':
       return OK;
+    case 'uninstalled': {
+      // The token is dead: stop using the account (pending sends fail with a clear reason) until it is installed again,
+      // which makes it active once more (OAuth or `closer channels add slack`).
+      await withTenant(ctx.db, account.tenantId, async (sql) => {
+        await sql.query(`UPDATE channel_accounts SET status = 'disabled' WHERE id = $1`, [account.id]);
+        await sql.query(`INSERT INTO audit_log (tenant_id, actor_type, action, args, result_summary) VALUES ($1, 'system', 'slack_uninstalled', $2, $3)`, [
+          account.tenantId,
+          JSON.stringify({ team_id: req.teamId, event: req.why }),
+          `Slack workspace ${req.teamId} ${req.why === 'app_uninstalled' ? 'removed the app' : "revoked the app's bot token"}; account disabled`,
+        ]);
+      });
+      slackDirectory(ctx).clear();
+      ctx.log.warn({ accountId: account.id, team: req.teamId, why: req.why }, 'slack workspace uninstalled the app; account disabled');
+      return OK;
+    }
     case 'home_opened': {
       const staff = await lookupStaff(ctx, account, req.userId);
       if (staff) later(ctx, 'app home', () => publishHome(ctx, account, req.userId, staff));
