@@ -70,6 +70,34 @@ describe('msteams webhook and delivery specifics', () => {
     expect(await rows()).toBe(before);
   });
 
+  it('treats removing the app as an opt-out (unreachable, follow-ups cancelled), and adding it back as reachable again', async () => {
+    const user = h.newUser();
+    expect(await h.sendText(user, 'help')).toBe(200);
+    await waitFor('a reply', () => h.received(user).length > 0);
+    const state = () =>
+      withTenant(app.db, tenantId, async (sql) =>
+        (
+          await sql.query<{ unreachable_at: Date | null; consent: string; unreachable: boolean; pending: number }>(
+            `SELECT i.unreachable_at, l.consent, l.unreachable,
+               (SELECT count(*)::int FROM followup_executions f WHERE f.lead_id = l.id AND f.status = 'pending') AS pending
+             FROM channel_identities i JOIN leads l ON l.id = i.lead_id WHERE i.channel_account_id = $1 AND i.external_id = $2`,
+            [h.accountId(), user],
+          )
+        ).rows[0]!,
+      );
+    // A follow-up waiting for this lead must not go out once they have removed the bot.
+    await withTenant(app.db, tenantId, (sql) =>
+      sql.query(`INSERT INTO followup_executions (tenant_id, lead_id, due_at, status) SELECT $1, lead_id, now() + interval '1 day', 'pending' FROM channel_identities WHERE channel_account_id = $2 AND external_id = $3`, [tenantId, h.accountId(), user]),
+    );
+    expect((await state()).pending).toBe(1);
+    expect((await h.post(h.activity(user, h.newEventId(), { type: 'installationUpdate', action: 'remove' }))).status).toBe(200);
+    expect(await state()).toMatchObject({ consent: 'opted_out', unreachable: true, pending: 0 });
+    expect((await state()).unreachable_at).not.toBeNull();
+    expect((await h.post(h.activity(user, h.newEventId(), { type: 'installationUpdate', action: 'add' }))).status).toBe(200);
+    // Reachable again; the opt-out stands until they opt back in themselves.
+    expect(await state()).toMatchObject({ unreachable_at: null, unreachable: false, consent: 'opted_out' });
+  });
+
   it('runs an Action.Execute invoke as its action and answers the invoke in the HTTP response', async () => {
     const user = h.newUser();
     const r = await h.post(h.activity(user, h.newEventId(), { type: 'invoke', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: 'x', data: { closer: inlinePayload({ action: 'set_consent', args: { consent: 'opted_out' } }) } }, trigger: 'manual' } }));

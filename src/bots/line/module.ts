@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { HTTPFetchError, validateSignature, type messagingApi } from '@line/bot-sdk';
 import type { Hono } from 'hono';
-import { withSystem, withTenant } from '../../db/tenant.ts';
-import { setConsent } from '../../core/customer/consent.ts';
-import { getTenantById } from '../../core/tenants.ts';
+import { withTenant } from '../../db/tenant.ts';
 import type { OutboundMessage } from '../../core/messages/types.ts';
 import { AccountDirectory, type ChannelAccount } from '../accounts.ts';
 import { acceptInbound } from '../inbound.ts';
+import { markIdentityBack, markIdentityGone } from '../identities.ts';
 import { payloadCodec } from '../render/payloads.ts';
 import type { ChannelAdapter, ChannelContext, ChannelModule, DeliveryTarget } from '../types.ts';
 import { createLineClient, toChannelError } from './client.ts';
@@ -29,31 +28,6 @@ function retryKey(messageId: string, batch: number): string {
 }
 
 /** The person blocked the account: opt them out (cancelling follow-ups) and mark them unreachable, without a turn. */
-async function handleUnfollow(ctx: ChannelContext, account: ChannelAccount, userId: string, at: Date): Promise<void> {
-  const tenant = await withSystem(ctx.db, (sql) => getTenantById(sql, account.tenantId));
-  await withTenant(ctx.db, tenant.id, async (sql) => {
-    const { rows } = await sql.query<{ lead_id: string | null }>(
-      'UPDATE channel_identities SET unreachable_at = COALESCE(unreachable_at, $3) WHERE channel_account_id = $1 AND external_id = $2 RETURNING lead_id',
-      [account.id, userId, at],
-    );
-    const leadId = rows[0]?.lead_id;
-    if (!leadId) return;
-    await setConsent(sql, tenant, leadId, 'opted_out', at, 'line');
-    await sql.query('UPDATE leads SET unreachable = true, updated_at = now() WHERE id = $1', [leadId]);
-  });
-}
-
-/** A follow after an unfollow: they can be reached again. */
-async function clearUnreachable(ctx: ChannelContext, account: ChannelAccount, userId: string): Promise<void> {
-  await withTenant(ctx.db, account.tenantId, async (sql) => {
-    const { rows } = await sql.query<{ lead_id: string | null }>(
-      'UPDATE channel_identities SET unreachable_at = NULL WHERE channel_account_id = $1 AND external_id = $2 AND unreachable_at IS NOT NULL RETURNING lead_id',
-      [account.id, userId],
-    );
-    const leadId = rows[0]?.lead_id;
-    if (leadId) await sql.query('UPDATE leads SET unreachable = false, updated_at = now() WHERE id = $1', [leadId]);
-  });
-}
 
 export const lineModule: ChannelModule = {
   channel: 'line',
@@ -85,10 +59,10 @@ export const lineModule: ChannelModule = {
         const e = await normaliseEvent(raw, account, codec);
         if (!e) continue;
         if (e.kind === 'unfollow') {
-          await handleUnfollow(ctx, account, e.userId, e.at);
+          await markIdentityGone(ctx, account, e.userId, e.at, 'line');
           continue;
         }
-        if (e.follow) await clearUnreachable(ctx, account, e.message.externalUserId);
+        if (e.follow) await markIdentityBack(ctx, account, e.message.externalUserId);
         // Stored before the turn is queued, so the turn's first reply finds it.
         if (e.replyToken) await tokens.put(account.id, e.message.externalChatId, e.replyToken);
         await acceptInbound(ctx, e.message);

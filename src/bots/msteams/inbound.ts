@@ -26,6 +26,8 @@ export const ActivitySchema = z
     name: z.string().max(200).optional(),
     value: z.unknown().optional(),
     channelData: z.object({ tenant: z.object({ id: z.string().max(100) }).loose().optional() }).loose().optional(),
+    /** installationUpdate: add | remove | add-upgrade | remove-upgrade. */
+    action: z.string().max(40).optional(),
   })
   .loose();
 export type Activity = z.infer<typeof ActivitySchema>;
@@ -43,6 +45,8 @@ export interface ConversationRef {
 
 export type Normalised =
   | { kind: 'inbound'; message: InboundMessage; ref: ConversationRef; invoke: boolean }
+  /** The person removed the app from their personal scope (like a LINE unfollow), or added it back. */
+  | { kind: 'removed' | 'added'; userId: string; at: Date; invoke: false }
   /** Valid, but nothing a customer conversation answers (group chats, typing, reactions, conversationUpdate). */
   | { kind: 'ignored'; reason: string; invoke: boolean };
 
@@ -72,6 +76,12 @@ function buttonData(a: Activity): string | undefined {
 export async function normaliseActivity(a: Activity, account: ChannelAccount, codec: PayloadCodec): Promise<Normalised> {
   const invoke = a.type === 'invoke';
   if (a.conversation.isGroup || (a.conversation.conversationType && a.conversation.conversationType !== 'personal')) return { kind: 'ignored', reason: 'not a one-to-one chat', invoke };
+  if (a.type === 'installationUpdate') {
+    const at = a.timestamp && !Number.isNaN(new Date(a.timestamp).getTime()) ? new Date(a.timestamp) : new Date();
+    if (a.action === 'remove' || a.action === 'remove-upgrade') return { kind: 'removed', userId: a.from.id, at, invoke: false };
+    if (a.action === 'add' || a.action === 'add-upgrade') return { kind: 'added', userId: a.from.id, at, invoke: false };
+    return { kind: 'ignored', reason: `installationUpdate ${a.action ?? ''}`.trim(), invoke };
+  }
   if (a.type !== 'message' && !(invoke && a.name === 'adaptiveCard/action')) return { kind: 'ignored', reason: `activity type ${a.type}${a.name ? ` (${a.name})` : ''}`, invoke };
   const ref: ConversationRef = {
     conversationId: a.conversation.id,

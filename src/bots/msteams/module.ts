@@ -4,6 +4,7 @@ import { ChannelApiError } from '../../errors.ts';
 import type { OutboundMessage } from '../../core/messages/types.ts';
 import { AccountDirectory, type ChannelAccount } from '../accounts.ts';
 import { acceptInbound } from '../inbound.ts';
+import { markIdentityBack, markIdentityGone } from '../identities.ts';
 import { payloadCodec } from '../render/payloads.ts';
 import { channelRedis } from '../render/redis.ts';
 import type { ChannelAdapter, ChannelContext, ChannelModule, DeliveryTarget } from '../types.ts';
@@ -87,6 +88,8 @@ async function handleWebhook(c: HonoContext, ctx: ChannelContext, accounts: Acco
     return c.json({ error: 'serviceUrl not allowed' }, 403);
   }
   const n = await normaliseActivity(activity, account, codec);
+  if (n.kind === 'removed') await markIdentityGone(ctx, account, n.userId, n.at, 'msteams');
+  if (n.kind === 'added') await markIdentityBack(ctx, account, n.userId);
   if (n.kind === 'inbound') {
     // Stored before the turn is queued, so the turn's first reply knows where to go.
     await withTenant(ctx.db, account.tenantId, (sql) => saveRef(sql, account.tenantId, account.id, n.ref));
