@@ -14,6 +14,14 @@ export interface DeliveryTarget {
   conversationId: string;
   externalChatId: string;
   messageId: string;
+  /**
+   * Call before each platform call after the first, when one outbound
+   * message needs several (a long text split, LINE batches): it returns once
+   * the chat's and the account's rate budgets allow one more, so a split
+   * message keeps to the platform's limits too. The delivery worker's first
+   * call was already counted before send().
+   */
+  pace?: (() => Promise<void>) | undefined;
 }
 
 /**

@@ -124,8 +124,17 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
   };
   try {
     if (!adapter) throw new ConfigError(`No adapter for channel ${row.channel} is running in this process.`);
+    const pace =
+      limiter && limits
+        ? async () => {
+            // Waits inside the job (the job's lock is renewed meanwhile): the parts before this one are already on the platform.
+            for (let w = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id); w > 0; w = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id)) {
+              await new Promise((r) => setTimeout(r, w));
+            }
+          }
+        : undefined;
     const res = await adapter.send(
-      { tenantId: job.tenantId, channelAccountId: row.channel_account_id, conversationId: row.conversation_id, externalChatId: row.external_chat_id, messageId: row.id },
+      { tenantId: job.tenantId, channelAccountId: row.channel_account_id, conversationId: row.conversation_id, externalChatId: row.external_chat_id, messageId: row.id, pace },
       { text: row.text ?? '', parts: row.parts },
     );
     await finish('sent', { platformId: res.platformMessageId });

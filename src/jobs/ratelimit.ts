@@ -26,7 +26,8 @@ for i = 1, 2 do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', t - dur)
   if redis.call('ZCARD', key) >= max then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    local w = tonumber(oldest[2]) + dur - t + 1
+    -- At t + w the oldest entry is exactly dur old, and the trim above (score <= now - dur) drops it.
+    local w = tonumber(oldest[2]) + dur - t
     if w > wait then wait = w end
   end
 end

@@ -123,6 +123,29 @@ describe('delivery worker', () => {
     }
   });
 
+  it('paces the parts of a split message by the same budgets as whole messages', async () => {
+    // A platform that needs three calls for this message (a long text split at its limit).
+    const times: number[] = [];
+    const splitting: ChannelAdapter = {
+      channel: 'local',
+      async send(target) {
+        for (let i = 0; i < 3; i++) {
+          if (i > 0) await target.pace?.();
+          times.push(Date.now());
+        }
+        return {};
+      },
+    };
+    const limits = new Map([['local' as const, { perAccount: { max: 100, durationMs: 60_000 }, perChat: { max: 1, durationMs: 2_000 }, maxTextLength: 100 }]]);
+    const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', splitting]]), limiter: new DeliveryRateLimiter(redis, `${prefix}-pace`), limits };
+    const { ids } = await chatWithPending(['long']);
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'sent' });
+    expect(times).toHaveLength(3);
+    // One per 2 s window (plus the margin) for the chat: without pacing the three calls come a few ms apart.
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1_500);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(1_500);
+  });
+
   it('counts a sliding window, so no edge of a fixed window lets a second burst through', async () => {
     const limiter = new DeliveryRateLimiter(redis, `${prefix}-sliding`);
     const limits = { perAccount: { max: 100, durationMs: 60_000 }, perChat: { max: 2, durationMs: 2_000 }, maxTextLength: 100 };

@@ -94,6 +94,7 @@ export const lineModule: ChannelModule = {
         let replied = false;
         const token = await tokens.take(account.id, target.externalChatId);
         for (const [i, batch] of batches.entries()) {
+          if (i > 0) await target.pace?.();
           if (i === 0 && token) {
             try {
               const r = await client.replyMessage({ replyToken: token, messages: batch });

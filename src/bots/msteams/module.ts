@@ -148,6 +148,7 @@ export const msteamsModule: ChannelModule = {
         let platformMessageId: string | undefined;
         for (const [i, send] of sends.entries()) {
           if (i < done) continue;
+          if (i > done) await target.pace?.();
           try {
             platformMessageId = (await postActivity(ref.serviceUrl, bearer, ref.conversationId, replyActivity(ref, send))) ?? platformMessageId;
           } catch (err) {

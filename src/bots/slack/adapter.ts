@@ -24,7 +24,8 @@ export class SlackAdapter implements ChannelAdapter {
     const client = slackClient(account);
     const { channel, threadTs } = splitSlackChatId(target.externalChatId);
     let last: string | undefined;
-    for (const chunk of renderSlack(message)) {
+    for (const [i, chunk] of renderSlack(message).entries()) {
+      if (i > 0) await target.pace?.();
       try {
         const res = await client.chat.postMessage({ channel, text: chunk.text, blocks: chunk.blocks as never, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false });
         last = res.ts ?? last;

@@ -104,7 +104,8 @@ export const telegramModule: ChannelModule = {
           bots.set(account.id, entry);
         }
         let platformMessageId: string | undefined;
-        for (const send of await renderTelegram(message, codec)) {
+        for (const [i, send] of (await renderTelegram(message, codec)).entries()) {
+          if (i > 0) await target.pace?.();
           try {
             const sent = await entry.bot.api.sendMessage(target.externalChatId, send.text, {
               parse_mode: 'HTML',
