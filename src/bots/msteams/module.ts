@@ -97,7 +97,7 @@ async function handleWebhook(c: HonoContext, ctx: ChannelContext, accounts: Acco
   }
   if (n.invoke) {
     // Invokes wait for their answer in the HTTP response; one we do not handle says so, as the SDK's ActivityHandler does.
-    return n.kind === 'inbound' ? c.json(INVOKE_ACK, 200) : c.json({ error: `not implemented: ${n.reason}` }, 501);
+    return n.kind === 'inbound' ? c.json(INVOKE_ACK, 200) : c.json({ error: `this bot does not handle ${n.reason}` }, 501);
   }
   return c.body(null, 200);
 }
