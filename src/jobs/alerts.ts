@@ -3,7 +3,7 @@ import type { RedisOptions } from 'ioredis';
 import type { Database } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import type { Logger } from '../log.ts';
-import { getTenantById } from '../core/tenants.ts';
+import { getTenantById, listTenants, type Tenant } from '../core/tenants.ts';
 import { escalateAlert, findNewlyHotLeads, raiseHotLeadAlert, type HotReason, type RaiseResult } from '../core/alerts/hot.ts';
 import { wakeSnoozedAlerts } from '../core/alerts/actions.ts';
 import { notifyBuyersOfListing, type ListingNotifyResult } from '../core/alerts/listing.ts';
@@ -61,19 +61,19 @@ export async function runEscalation(deps: AlertDeps, job: EscalateJob, now: Date
 }
 
 /** One scan: newly hot leads, overdue escalations, snoozes that are up. */
-export async function alertsTick(deps: AlertDeps, since: Date, now: Date): Promise<{ raised: number; escalated: number; reminded: number }> {
-  const tenants = await withSystem(deps.db, async (sql) => (await sql.query<{ id: string }>('SELECT id FROM tenants ORDER BY slug')).rows.map((r) => r.id));
+export async function alertsTick(deps: AlertDeps, since: Date, now: Date, tenants?: Tenant[]): Promise<{ raised: number; escalated: number; reminded: number }> {
   let raised = 0;
   let escalated = 0;
   let reminded = 0;
-  for (const tenantId of tenants) {
+  for (const tenant of tenants ?? (await withSystem(deps.db, listTenants))) {
+    const tenantId = tenant.id;
     const hot = await withTenant(deps.db, tenantId, (sql) => findNewlyHotLeads(sql, since, now));
     for (const h of hot) if ((await raiseAlert(deps, tenantId, h.leadId, h.reason, now)).status === 'sent') raised++;
     const overdue = await withTenant(deps.db, tenantId, async (sql) =>
       (await sql.query<{ id: string }>(`SELECT id FROM alerts WHERE status = 'sent' AND payload ? 'escalate_at' AND (payload->>'escalate_at')::timestamptz <= $1`, [now])).rows,
     );
     for (const a of overdue) if (await runEscalation(deps, { tenantId, alertId: a.id }, now)) escalated++;
-    const woken = await withTenant(deps.db, tenantId, async (sql) => wakeSnoozedAlerts(sql, await getTenantById(sql, tenantId), now));
+    const woken = await withTenant(deps.db, tenantId, (sql) => wakeSnoozedAlerts(sql, tenant, now));
     for (const w of woken) {
       await enqueueDelivery(deps.queues, { tenantId, messageId: w.messageId });
       await scheduleEscalation(deps, { tenantId, alertId: w.alertId }, w.escalateAt, now);

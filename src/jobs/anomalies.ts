@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Database } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import type { Logger } from '../log.ts';
-import { getTenantById, type Tenant } from '../core/tenants.ts';
+import { listTenants, type Tenant } from '../core/tenants.ts';
 import { anomalySettings } from '../core/anomalies/check.ts';
 import { runDailyCheck } from '../core/anomalies/record.ts';
 import { enqueueDelivery, type Queues } from './queues.ts';
@@ -28,31 +28,28 @@ export function dueCheckDate(tenant: Tenant, now: Date): string | null {
   return local.minus({ days: 1 }).toISODate();
 }
 
-export async function anomaliesTick(deps: AnomalyDeps, now: Date): Promise<{ checked: number; alerted: number }> {
-  const tenantIds = await withSystem(deps.db, async (sql) => (await sql.query<{ id: string }>('SELECT id FROM tenants ORDER BY slug')).rows.map((r) => r.id));
+export async function anomaliesTick(deps: AnomalyDeps, now: Date, tenants?: Tenant[]): Promise<{ checked: number; alerted: number }> {
   let checked = 0;
   let alerted = 0;
-  for (const tenantId of tenantIds) {
-    const pending = await withTenant(deps.db, tenantId, async (sql) => {
-      const tenant = await getTenantById(sql, tenantId);
-      const date = dueCheckDate(tenant, now);
-      if (!date) return null;
-      const done = (await sql.query('SELECT 1 FROM anomaly_checks WHERE check_date = $1', [date])).rows.length > 0;
-      return done ? null : { tenant, date };
-    });
-    if (!pending) continue;
+  for (const tenant of tenants ?? (await withSystem(deps.db, listTenants))) {
+    const tenantId = tenant.id;
+    // Before the check time nothing is read at all; after it, one small lookup per pass until the day's check has run.
+    const date = dueCheckDate(tenant, now);
+    if (!date) continue;
+    const done = await withTenant(deps.db, tenantId, async (sql) => (await sql.query('SELECT 1 FROM anomaly_checks WHERE check_date = $1', [date])).rows.length > 0);
+    if (done) continue;
     try {
-      const r = await withTenant(deps.db, tenantId, (sql) => runDailyCheck(sql, pending.tenant, pending.date, now));
+      const r = await withTenant(deps.db, tenantId, (sql) => runDailyCheck(sql, tenant, date, now));
       if (!r.ran) continue;
       checked++;
       for (const a of r.alerted) {
         for (const id of a.messageIds) await enqueueDelivery(deps.queues, { tenantId, messageId: id });
         if (a.status === 'sent') alerted++;
       }
-      if (r.alerted.length) deps.log.info({ tenant: pending.tenant.slug, date: pending.date, alerts: r.alerted.map((a) => `${a.metric}/${a.dimension}`) }, 'anomaly alerts raised');
+      if (r.alerted.length) deps.log.info({ tenant: tenant.slug, date, alerts: r.alerted.map((a) => `${a.metric}/${a.dimension}`) }, 'anomaly alerts raised');
     } catch (err) {
       // Rolled back: no claim row, so the next pass tries again.
-      deps.log.warn({ err: (err as Error).message, tenant: pending.tenant.slug }, 'anomaly check failed; will try again');
+      deps.log.warn({ err: (err as Error).message, tenant: tenant.slug }, 'anomaly check failed; will try again');
     }
   }
   return { checked, alerted };

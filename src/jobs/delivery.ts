@@ -128,9 +128,8 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
       limiter && limits
         ? async () => {
             // Waits inside the job (the job's lock is renewed meanwhile): the parts before this one are already on the platform.
-            for (let w = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id); w > 0; w = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id)) {
-              await new Promise((r) => setTimeout(r, w));
-            }
+            let waitMs: number;
+            while ((waitMs = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id)) > 0) await new Promise((r) => setTimeout(r, waitMs));
           }
         : undefined;
     const res = await adapter.send(

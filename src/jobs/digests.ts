@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import type { Logger } from '../log.ts';
-import { getTenantById } from '../core/tenants.ts';
+import { listTenants, type Tenant } from '../core/tenants.ts';
 import { digestTiming, type DigestStaff } from '../core/digests/schedule.ts';
 import { deliverDigest, type DigestOutcome } from '../core/digests/run.ts';
 import { enqueueDelivery, type Queues } from './queues.ts';
@@ -19,12 +19,11 @@ export interface DigestDeps {
   log: Logger;
 }
 
-export async function digestsTick(deps: DigestDeps, now: Date): Promise<{ sent: number; skipped: number; failed: number }> {
-  const tenantIds = await withSystem(deps.db, async (sql) => (await sql.query<{ id: string }>('SELECT id FROM tenants ORDER BY slug')).rows.map((r) => r.id));
+export async function digestsTick(deps: DigestDeps, now: Date, tenants?: Tenant[]): Promise<{ sent: number; skipped: number; failed: number }> {
   const totals = { sent: 0, skipped: 0, failed: 0 };
-  for (const tenantId of tenantIds) {
-    const { tenant, staff, done } = await withTenant(deps.db, tenantId, async (sql) => ({
-      tenant: await getTenantById(sql, tenantId),
+  for (const tenant of tenants ?? (await withSystem(deps.db, listTenants))) {
+    const tenantId = tenant.id;
+    const { staff, done } = await withTenant(deps.db, tenantId, async (sql) => ({
       staff: (
         await sql.query<DigestStaff>(`SELECT id, email, name, role, locale, timezone, working_hours FROM staff_users WHERE active AND role IN ('rep', 'manager') ORDER BY email`)
       ).rows,

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Database } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import type { Logger } from '../log.ts';
-import { getTenantById } from '../core/tenants.ts';
+import { listTenants } from '../core/tenants.ts';
 import { scanQuietLeads } from '../core/followups/events.ts';
 import type { FollowupJob } from './followups.ts';
 import { reconcileFollowups } from './reconcile.ts';
@@ -40,20 +40,14 @@ export async function schedulerTick(
   digests: number;
   anomalyAlerts: number;
 }> {
-  const tenantIds = await withSystem(deps.db, async (sql) => (await sql.query<{ id: string }>('SELECT id FROM tenants ORDER BY slug')).rows.map((r) => r.id));
+  // Read once per pass and shared by every part of it.
+  const tenants = await withSystem(deps.db, listTenants);
   let started = 0;
-  for (const id of tenantIds) {
-    started += (
-      await withTenant(deps.db, id, async (sql) => {
-        const tenant = await getTenantById(sql, id);
-        return scanQuietLeads(sql, tenant, now);
-      })
-    ).length;
-  }
+  for (const tenant of tenants) started += (await withTenant(deps.db, tenant.id, (sql) => scanQuietLeads(sql, tenant, now))).length;
   const r = await reconcileFollowups(deps.db, deps.followups, now);
-  const a = deps.alerts ? await alertsTick(deps.alerts, since, now) : { raised: 0, escalated: 0, reminded: 0 };
-  const d = deps.digests ? await digestsTick(deps.digests, now) : { sent: 0 };
-  const x = deps.digests ? await anomaliesTick(deps.digests, now) : { alerted: 0 };
+  const a = deps.alerts ? await alertsTick(deps.alerts, since, now, tenants) : { raised: 0, escalated: 0, reminded: 0 };
+  const d = deps.digests ? await digestsTick(deps.digests, now, tenants) : { sent: 0 };
+  const x = deps.digests ? await anomaliesTick(deps.digests, now, tenants) : { alerted: 0 };
   return { started, ...r, ...a, digests: d.sent, anomalyAlerts: x.alerted };
 }
 

@@ -82,8 +82,7 @@ export async function runDailyCheck(sql: Sql, tenant: Tenant, checkDate: string,
       out.ongoing.push(key);
       continue;
     }
-    const inserted = row;
-    out.alerted.push({ anomalyId: inserted.id, metric: r.metric, dimension: r.dimension, ...(await alertManagers(sql, tenant, inserted.id, r, now)) });
+    out.alerted.push({ anomalyId: row.id, metric: r.metric, dimension: r.dimension, ...(await alertManagers(sql, tenant, row.id, r, now)) });
   }
   return out;
 }
