@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
@@ -12,6 +12,12 @@ import type { Database } from '../../src/db/database.ts';
 import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 import { createLogger } from '../../src/log.ts';
 import type { EventBus } from '../../src/jobs/bus.ts';
+import { createQueues } from '../../src/jobs/queues.ts';
+import { telegramModule } from '../../src/bots/telegram/module.ts';
+import { upsertAccount } from '../../src/bots/accounts.ts';
+import { SecretBox } from '../../src/core/secrets.ts';
+import { loadConfig } from '../../src/config.ts';
+import { FakeTelegram } from '../fakes/telegram.ts';
 
 let db: Database;
 let redis: Redis;
@@ -124,26 +130,31 @@ describe('delivery worker', () => {
   });
 
   it('paces the parts of a split message by the same budgets as whole messages', async () => {
-    // A platform that needs three calls for this message (a long text split at its limit).
-    const times: number[] = [];
-    const splitting: ChannelAdapter = {
-      channel: 'local',
-      async send(target) {
-        for (let i = 0; i < 3; i++) {
-          if (i > 0) await target.pace?.();
-          times.push(Date.now());
-        }
-        return {};
-      },
-    };
-    const limits = new Map([['local' as const, { perAccount: { max: 100, durationMs: 60_000 }, perChat: { max: 1, durationMs: 2_000 }, maxTextLength: 100 }]]);
-    const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', splitting]]), limiter: new DeliveryRateLimiter(redis, `${prefix}-pace`), limits };
-    const { ids } = await chatWithPending(['long']);
-    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'sent' });
-    expect(times).toHaveLength(3);
-    // One per 2 s window (plus the margin) for the chat: without pacing the three calls come a few ms apart.
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1_500);
-    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(1_500);
+    // The real Telegram adapter against the fake Bot API: a 9,000-character text goes out as three messages (4,096 each at most).
+    const fake = await new FakeTelegram().start();
+    const secrets = new SecretBox(randomBytes(32).toString('hex'));
+    const queues = createQueues(testRedis().options, `${prefix}-pace`);
+    try {
+      const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DEMO_SEED: 'off', LOG_LEVEL: 'silent' });
+      const adapter = telegramModule.createAdapter({ db, log: createLogger('silent'), config, secrets, queues, bus });
+      const chat = String(randomInt(100_000_000, 999_999_999));
+      const messageId = await withTenant(db, tenantId, async (sql) => {
+        const account = await upsertAccount(sql, tenantId, secrets, { channel: 'telegram', name: 'Pacing bot', externalId: fake.botId, secrets: { token: fake.token }, apiBaseUrl: fake.url });
+        const conv = (await sql.query<{ id: string }>(`INSERT INTO conversations (tenant_id, channel_account_id, channel, external_chat_id) VALUES ($1, $2, 'telegram', $3) RETURNING id`, [tenantId, account, chat])).rows[0]!.id;
+        return (await sql.query<{ id: string }>(`INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, author, text, status) VALUES ($1, $2, $3, 'out', 'bot', $4, 'pending') RETURNING id`, [tenantId, conv, account, 'word '.repeat(1_800).trim()])).rows[0]!.id;
+      });
+      const limits = new Map([['telegram' as const, { perAccount: { max: 30, durationMs: 1_000 }, perChat: { max: 1, durationMs: 2_000 }, maxTextLength: 4_096 }]]);
+      const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['telegram', adapter]]), limiter: new DeliveryRateLimiter(redis, `${prefix}-pace`), limits };
+      expect(await deliverMessage(deps, { tenantId, messageId }, { isFinal: false })).toEqual({ status: 'sent' });
+      const times = fake.sentTo(chat).map((m) => m.at);
+      expect(times).toHaveLength(3);
+      // One per 2 s window (plus the margin) for the chat: without pacing the three calls come a few ms apart.
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1_500);
+      expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(1_500);
+    } finally {
+      await queues.close();
+      await fake.close();
+    }
   });
 
   it('counts a sliding window, so no edge of a fixed window lets a second burst through', async () => {
