@@ -186,5 +186,26 @@ const report = {
     addedPerTurnP50: summarise(llmMs.map((ms, i) => ms - rulesMs[i]!)).p50,
   },
 };
-process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+// The same result shape as every other bench (bench/lib/cli.ts), so `npm run bench -- --all` can table it.
+const out = {
+  name: 'agent',
+  backend: 'embedded',
+  database: 'embedded PGlite',
+  at: report.at,
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+  figures: [
+    { key: 'llm_calls_per_turn', label: 'model calls per turn (eval set, fake model replaying the rules choice)', value: report.modelCallsPerTurn.mean, unit: 'calls' },
+    { key: 'llm_prompt_tokens_per_turn', label: 'prompt tokens per turn, mean', value: report.promptTokensPerTurn.mean, unit: 'tokens' },
+    {
+      key: 'agent_layer_added_p50_ms',
+      label: 'agent layer cost over rules mode per turn, p50 (instant model)',
+      value: report.agentLayerMs.addedPerTurnP50,
+      unit: 'ms',
+      baseline: { label: 'rules-mode turn p50', value: report.agentLayerMs.rules.p50 },
+    },
+  ],
+  detail: report,
+};
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 process.exit(0);

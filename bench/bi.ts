@@ -1,17 +1,14 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '../src/db/database.ts';
-import { openServerDatabase } from '../src/db/database.ts';
-import { migrate } from '../src/db/migrate.ts';
 import { withTenant } from '../src/db/tenant.ts';
 import { getTenantById } from '../src/core/tenants.ts';
-import { createLogger } from '../src/log.ts';
 import { executeMetricQuery } from '../src/core/bi/execute.ts';
 import { loadStaffNames } from '../src/core/bi/people.ts';
 import { argsToQuery, QueryMetricsInput } from '../src/tools/query_metrics.ts';
 import { renderChartDataUrl, type ChartInput } from '../src/charts/render.ts';
 import { getBenchDatabase, BENCH_ANCHOR } from './fixture.ts';
+import { benchMain } from './lib/cli.ts';
 import { summarise } from './stats.ts';
 
 /**
@@ -135,34 +132,20 @@ export async function benchBi(db: Database, tenantId: string, opts: { runs?: num
   };
 }
 
-async function serverRun(url: string): Promise<Record<string, unknown>> {
-  // The server run needs the schema, which needs pgvector; a server without it is reported, not worked around.
-  const log = createLogger('silent');
-  let db: Database | undefined;
+await benchMain(import.meta.url, 'bi', async (ctx) => {
+  const bench = await getBenchDatabase({ scale: ctx.flag('--scale', ctx.quick ? 2 : 200), databaseUrl: ctx.databaseUrl });
   try {
-    db = await openServerDatabase(url, log);
-    await migrate(db);
-    const t = (await db.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-realty'`)).rows[0];
-    if (!t) return { server: 'no demo-realty tenant on the server; seed it first (closer seed --demo --scale N)' };
-    return { server: await benchBi(db, t.id) };
-  } catch (err) {
-    return { server: { error: (err as Error).message } };
+    const r = await benchBi(bench.db, bench.tenantId, { runs: ctx.flag('--runs', ctx.quick ? 1 : 5) });
+    const all = r.with_0012 as { p50_ms: number; p95_ms: number };
+    const without = r.without_0012 as { p95_ms: number };
+    return {
+      figures: [
+        { key: 'bi_golden_p95_ms', label: 'business questions, golden set, p95', value: all.p95_ms, unit: 'ms', baseline: { label: 'same questions without the 0012 indexes', value: without.p95_ms } },
+        { key: 'bi_golden_p50_ms', label: 'business questions, golden set, p50', value: all.p50_ms, unit: 'ms' },
+      ],
+      detail: { scale: bench.scale, image: { name: bench.image, built: bench.built, ms: bench.buildMs }, ...r },
+    };
   } finally {
-    await db?.close();
+    await bench.db.close();
   }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const args = process.argv.slice(2);
-  const num = (flag: string, def: number) => {
-    const i = args.indexOf(flag);
-    const v = i >= 0 ? Number(args[i + 1]) : def;
-    return Number.isFinite(v) && v > 0 ? v : def;
-  };
-  const fixture = await getBenchDatabase({ scale: num('--scale', 200) });
-  const embedded = await benchBi(fixture.db, fixture.tenantId, { runs: num('--runs', 5) });
-  await fixture.db.close();
-  const server = process.env.DATABASE_URL ? await serverRun(process.env.DATABASE_URL) : { server: 'DATABASE_URL not set' };
-  process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, fixture: { scale: fixture.scale, built: fixture.built, file: fixture.file }, embedded, ...server }, null, 2) + '\n');
-  process.exit(0);
-}
+});

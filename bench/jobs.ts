@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { withTenant } from '../src/db/tenant.ts';
 import { getTenantById } from '../src/core/tenants.ts';
@@ -10,6 +9,7 @@ import { reconcileFollowups } from '../src/jobs/reconcile.ts';
 import { createLogger } from '../src/log.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
 import { getBenchDatabase } from './fixture.ts';
+import { benchMain, ratio, round } from './lib/cli.ts';
 import crypto from 'node:crypto';
 import { FakeTelegram } from '../test/fakes/telegram.ts';
 import { SecretBox } from '../src/core/secrets.ts';
@@ -34,14 +34,9 @@ import type { ChannelAdapter } from '../src/bots/types.ts';
  *   fake Bot API's arrival times show the most any chat got in one second
  *   and the most the bot sent in any second (Telegram: 1/s per chat, 30/s per bot).
  */
-const flag = (name: string, def: number) => {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? v : def;
-};
 
-export async function benchJobs(opts: { scale: number; schedule: number; dispatch: number; concurrency: number; limitChats: number; limitRounds: number; redisUrl: string }): Promise<Record<string, unknown>> {
-  const bench = await getBenchDatabase({ scale: opts.scale });
+export async function benchJobs(opts: { scale: number; databaseUrl?: string | undefined; schedule: number; dispatch: number; concurrency: number; limitChats: number; limitRounds: number; redisUrl: string }): Promise<Record<string, unknown>> {
+  const bench = await getBenchDatabase({ scale: opts.scale, databaseUrl: opts.databaseUrl, scratch: true });
   const { db, tenantId } = bench;
   const prefix = `closer-bench-${Date.now()}`;
   const connection = redisOptionsFromUrl(opts.redisUrl);
@@ -222,16 +217,35 @@ export function rateLimitReport(sent: { chat: string; at: number }[], ms: number
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = await benchJobs({
-    scale: flag('--scale', 20),
-    schedule: flag('--schedule', 100_000),
-    dispatch: flag('--dispatch', 2_000),
-    concurrency: flag('--concurrency', 10),
-    limitChats: flag('--limit-chats', 60),
-    limitRounds: flag('--limit-rounds', 8),
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+await benchMain(import.meta.url, 'jobs', async (ctx) => {
+  const q = ctx.quick;
+  const r = await benchJobs({
+    scale: ctx.flag('--scale', q ? 2 : 200),
+    databaseUrl: ctx.databaseUrl,
+    schedule: ctx.flag('--schedule', q ? 2_000 : 100_000),
+    dispatch: ctx.flag('--dispatch', q ? 200 : 2_000),
+    concurrency: ctx.flag('--concurrency', 10),
+    limitChats: ctx.flag('--limit-chats', q ? 10 : 60),
+    limitRounds: ctx.flag('--limit-rounds', q ? 2 : 8),
+    redisUrl: ctx.redisUrl,
   });
-  process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, ...result }, null, 2) + '\n');
-  process.exit(0);
-}
+  const scheduling = r.scheduling as { rows: number; ms: number };
+  const dispatch = r.dispatch as { perSecond: number };
+  const raw = r.bullmqNoop as { perSecond: number };
+  const limited = r.telegramLimitsOn as { withinTelegramLimits: boolean };
+  return {
+    figures: [
+      { key: 'schedule_followups_s', label: `scheduling ${scheduling.rows.toLocaleString('en')} follow-ups`, value: round(scheduling.ms / 1000, 1), unit: 's' },
+      {
+        key: 'dispatch_ratio_to_bullmq',
+        label: 'follow-up dispatch end to end (limits off) / raw BullMQ no-op jobs',
+        value: ratio(dispatch.perSecond, raw.perSecond) ?? null,
+        unit: 'ratio',
+        baseline: { label: 'BullMQ no-op jobs/s', value: raw.perSecond },
+        note: `${dispatch.perSecond} sends/s`,
+      },
+      { key: 'telegram_limits_kept', label: 'Telegram limits kept (1/s per chat, 30/s per bot)', value: limited.withinTelegramLimits ? 1 : 0, unit: 'bool' },
+    ],
+    detail: r,
+  };
+});

@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import type { Database } from '../src/db/database.ts';
 import { withTenant } from '../src/db/tenant.ts';
 import { getTenantById } from '../src/core/tenants.ts';
@@ -7,6 +6,7 @@ import { invokeTool } from '../src/tools/run.ts';
 import type { Actor } from '../src/core/actors.ts';
 import { summarise } from './stats.ts';
 import { getBenchDatabase } from './fixture.ts';
+import { benchMain } from './lib/cli.ts';
 
 /**
  * Property matching latency on one agency tenant, both directions:
@@ -79,20 +79,19 @@ export async function benchMatching(db: Database, tenantId: string, opts: { samp
   };
 }
 
-const flag = (name: string, def: number) => {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? v : def;
-};
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const scale = flag('--scale', 20);
-  const bench = await getBenchDatabase({ scale });
+await benchMain(import.meta.url, 'matching', async (ctx) => {
+  const bench = await getBenchDatabase({ scale: ctx.flag('--scale', ctx.quick ? 2 : 200), databaseUrl: ctx.databaseUrl });
   try {
-    const result = await benchMatching(bench.db, bench.tenantId, { samples: flag('--samples', 100) });
-    process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, scale, image: { built: bench.built, ms: bench.buildMs }, ...result }, null, 2) + '\n');
+    const r = await benchMatching(bench.db, bench.tenantId, { samples: ctx.flag('--samples', ctx.quick ? 10 : 100) });
+    const p95 = (k: string) => ((r[k] as { ms: { p95: number } }).ms.p95);
+    return {
+      figures: [
+        { key: 'match_listings_for_buyer_p95_ms', label: 'listings for a buyer, p95', value: p95('listingsForBuyerMs'), unit: 'ms' },
+        { key: 'match_buyers_for_listing_p95_ms', label: 'buyers for a listing, p95', value: p95('buyersForListingMs'), unit: 'ms' },
+      ],
+      detail: { scale: bench.scale, image: { name: bench.image, built: bench.built, ms: bench.buildMs }, ...r },
+    };
   } finally {
     await bench.db.close();
   }
-  process.exit(0);
-}
+});

@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import type { Database } from '../src/db/database.ts';
 import { withTenant } from '../src/db/tenant.ts';
 import { getTenantById } from '../src/core/tenants.ts';
@@ -8,6 +7,7 @@ import type { ObjectionCategory } from '../src/core/objections/categories.ts';
 import { seedDemo } from '../src/db/seed/index.ts';
 import { summarise } from './stats.ts';
 import { BENCH_ANCHOR, getBenchDatabase } from './fixture.ts';
+import { benchMain } from './lib/cli.ts';
 
 /**
  * A fixed, labelled list of objections as reps and customers write them, in
@@ -125,24 +125,25 @@ export async function benchObjections(db: Database, tenantId: string, opts: { ro
   };
 }
 
-const flag = (name: string, def: number) => {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? v : def;
-};
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const scale = flag('--scale', 20);
-  const bench = await getBenchDatabase({ scale });
+await benchMain(import.meta.url, 'objections', async (ctx) => {
+  const bench = await getBenchDatabase({ scale: ctx.flag('--scale', ctx.quick ? 2 : 200), databaseUrl: ctx.databaseUrl });
   try {
-    // The shared bench image holds the agency only; the clinic (Thai, catalogue) is added at scale 1 to this in-memory copy.
-    const clinic = await seedDemo(bench.db, { tenants: ['demo-clinic'], anchor: bench.anchor });
-    const results = [];
-    results.push({ scale, ...(await benchObjections(bench.db, bench.tenantId, { rounds: flag('--rounds', 5) })) });
-    results.push({ scale: 1, ...(await benchObjections(bench.db, clinic.tenants[0]!.tenantId, { rounds: flag('--rounds', 5) })) });
-    process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, image: { built: bench.built, ms: bench.buildMs }, results }, null, 2) + '\n');
+    // The bench image holds the agency at scale; the clinic (Thai, catalogue) is added at scale 1 the first time
+    // (kept in a server image, so later runs find it).
+    const found = (await bench.db.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-clinic'`)).rows[0]?.id;
+    const clinicId = found ?? (await seedDemo(bench.db, { tenants: ['demo-clinic'], anchor: bench.anchor })).tenants[0]!.tenantId;
+    const rounds = ctx.flag('--rounds', ctx.quick ? 1 : 5);
+    const realty = await benchObjections(bench.db, bench.tenantId, { rounds });
+    const clinic = await benchObjections(bench.db, clinicId, { rounds });
+    const p95 = (r: Record<string, unknown>) => (r.handleObjectionMs as { p95: number }).p95;
+    return {
+      figures: [
+        { key: 'objection_p95_ms', label: 'objection handling (classify + retrieval + tailor), agency at scale, p95', value: p95(realty), unit: 'ms' },
+        { key: 'objection_clinic_p95_ms', label: 'objection handling, clinic (scale 1), p95', value: p95(clinic), unit: 'ms' },
+      ],
+      detail: { image: { name: bench.image, built: bench.built, ms: bench.buildMs }, results: [{ scale: bench.scale, ...realty }, { scale: 1, ...clinic }] },
+    };
   } finally {
     await bench.db.close();
   }
-  process.exit(0);
-}
+});

@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import type { Database } from '../src/db/database.ts';
 import { withTenant } from '../src/db/tenant.ts';
 import { getTenantById } from '../src/core/tenants.ts';
@@ -7,6 +6,7 @@ import { listHotLeads } from '../src/core/prioritiser/hot.ts';
 import { clearProbabilityCache, fitTenantModel } from '../src/core/probability/model.ts';
 import { summarise } from './stats.ts';
 import { getBenchDatabase } from './fixture.ts';
+import { benchMain } from './lib/cli.ts';
 
 /**
  * Scoring figures for one tenant: a full rescore (leads/s), hot-lead list
@@ -75,20 +75,21 @@ export async function benchScoring(db: Database, tenantId: string, opts: { sampl
   };
 }
 
-const flag = (name: string, def: number) => {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? v : def;
-};
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const scale = flag('--scale', 200);
-  const bench = await getBenchDatabase({ scale });
+await benchMain(import.meta.url, 'scoring', async (ctx) => {
+  const bench = await getBenchDatabase({ scale: ctx.flag('--scale', ctx.quick ? 2 : 200), databaseUrl: ctx.databaseUrl, scratch: true });
   try {
-    const result = await benchScoring(bench.db, bench.tenantId, { samples: flag('--samples', 40) });
-    process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, scale, image: { built: bench.built, ms: bench.buildMs }, ...result }, null, 2) + '\n');
+    const r = await benchScoring(bench.db, bench.tenantId, { samples: ctx.flag('--samples', ctx.quick ? 5 : 40) });
+    const hot = r.hotLeadsMs as { rep: { p95: number }; manager: { p95: number } };
+    const rescore = r.rescore as { leadsPerSecond: number };
+    return {
+      figures: [
+        { key: 'hot_list_rep_p95_ms', label: 'hot-lead list, rep, p95', value: hot.rep.p95, unit: 'ms' },
+        { key: 'hot_list_manager_p95_ms', label: 'hot-lead list, manager, p95', value: hot.manager.p95, unit: 'ms' },
+        { key: 'rescore_leads_per_s', label: 'full rescore', value: rescore.leadsPerSecond, unit: 'leads/s' },
+      ],
+      detail: { scale: bench.scale, image: { name: bench.image, built: bench.built, ms: bench.buildMs }, ...r },
+    };
   } finally {
     await bench.db.close();
   }
-  process.exit(0);
-}
+});

@@ -1,9 +1,9 @@
-import { pathToFileURL } from 'node:url';
 import type { Database } from '../src/db/database.ts';
 import { withTenant } from '../src/db/tenant.ts';
 import { searchLeads } from '../src/core/leads/search.ts';
 import { summarise } from './stats.ts';
 import { getBenchDatabase } from './fixture.ts';
+import { benchMain, type Figure } from './lib/cli.ts';
 
 /**
  * Lead search by fuzzy name (pg_trgm over display names and their Latin
@@ -45,16 +45,19 @@ export async function benchSearch(db: Database, tenantId: string, opts: { sample
   return { name: 'lead_search_fuzzy_name_ms', leads, samples: names.length, ...out };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const i = process.argv.indexOf('--scale');
-  const scale = i >= 0 ? Number(process.argv[i + 1]) : 200;
-  const bench = await getBenchDatabase({ scale });
+await benchMain(import.meta.url, 'search', async (ctx) => {
+  const bench = await getBenchDatabase({ scale: ctx.flag('--scale', ctx.quick ? 2 : 200), databaseUrl: ctx.databaseUrl });
   try {
-    const j = process.argv.indexOf('--samples');
-    const result = await benchSearch(bench.db, bench.tenantId, { samples: j >= 0 ? Number(process.argv[j + 1]) : 200 });
-    process.stdout.write(JSON.stringify({ at: new Date().toISOString(), node: process.version, scale, ...result }, null, 2) + '\n');
+    const r = await benchSearch(bench.db, bench.tenantId, { samples: ctx.flag('--samples', ctx.quick ? 10 : 200) });
+    const kinds = ['exact', 'typo', 'first_name', 'latin_alias'] as const;
+    const figures: Figure[] = kinds.map((k) => {
+      const v = r[k] as { p95: number };
+      return { key: `search_${k}_p95_ms`, label: `lead search, ${k.replace('_', ' ')}, p95`, value: v.p95, unit: 'ms' };
+    });
+    const typo = r.typo as { n: number; found: number };
+    figures.push({ key: 'search_typo_recall', label: 'lead search, typo recall', value: typo.n ? Math.round((typo.found / typo.n) * 1000) / 1000 : null, unit: 'fraction' });
+    return { figures, detail: { scale: bench.scale, image: { name: bench.image, built: bench.built, ms: bench.buildMs }, ...r } };
   } finally {
     await bench.db.close();
   }
-  process.exit(0);
-}
+});

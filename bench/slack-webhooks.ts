@@ -4,13 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { App as BoltApp, HTTPReceiver } from '@slack/bolt';
 import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { openEmbeddedDatabase } from '../src/db/database.ts';
-import { migrate } from '../src/db/migrate.ts';
-import { seedDemo } from '../src/db/seed/index.ts';
 import { withSystem, withTenant } from '../src/db/tenant.ts';
 import { upsertAccount } from '../src/bots/accounts.ts';
 import { mapSlackUser } from '../src/bots/slack/staff.ts';
@@ -18,6 +14,8 @@ import { SecretBox } from '../src/core/secrets.ts';
 import { createLogger } from '../src/log.ts';
 import { FakeSlack, slackEvent, slackSignature } from '../test/fakes/slack.ts';
 import { summarise } from './stats.ts';
+import { openDemoDatabase } from './fixture.ts';
+import { benchMain, ratio } from './lib/cli.ts';
 
 /**
  * Slack Events API webhooks on loopback: acknowledgements per second and ack
@@ -61,11 +59,9 @@ async function hammer(url: string, n: number, concurrency: number): Promise<{ la
   return { latencies, perSecond: Math.round((n / (performance.now() - t0)) * 1000), errors };
 }
 
-export async function benchSlackWebhooks(opts: { requests: number; concurrency: number; redisUrl: string | undefined }): Promise<Record<string, unknown>> {
+export async function benchSlackWebhooks(opts: { requests: number; concurrency: number; redisUrl: string | undefined; databaseUrl?: string | undefined }): Promise<Record<string, unknown>> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'closer-bench-slack-'));
-  const db = await openEmbeddedDatabase('memory://');
-  await migrate(db);
-  await seedDemo(db, {});
+  const db = await openDemoDatabase({ databaseUrl: opts.databaseUrl });
   const fake = await new FakeSlack().start();
   const box = new SecretBox('1'.repeat(64));
   const tenantId = await withSystem(db, async (sql) => (await sql.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-clinic'`)).rows[0]!.id);
@@ -119,11 +115,27 @@ export async function benchSlackWebhooks(opts: { requests: number; concurrency: 
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const i = args.indexOf('--requests');
-  const requests = i >= 0 && Number(args[i + 1]) > 0 ? Math.min(Number(args[i + 1]), 20_000) : 2000;
-  const result = await benchSlackWebhooks({ requests, concurrency: 32, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
-  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, result }, null, 2)}\n`);
-  process.exit(0);
-}
+await benchMain(import.meta.url, 'slack_webhooks', async (ctx) => {
+  const r = await benchSlackWebhooks({
+    requests: Math.min(ctx.flag('--requests', ctx.quick ? 300 : 2000), 20_000),
+    concurrency: ctx.flag('--concurrency', 32),
+    redisUrl: ctx.redisUrl,
+    databaseUrl: ctx.databaseUrl,
+  });
+  const ours = r.ours_ingest as { acks_per_second: number; ack_ms: { p99: number } };
+  const bare = r.bare_bolt_echo as { acks_per_second: number; ack_ms: { p99: number } };
+  return {
+    figures: [
+      {
+        key: 'slack_ack_ratio',
+        label: 'Slack event acks/s, ours / bare Bolt echo app',
+        value: ratio(ours.acks_per_second, bare.acks_per_second) ?? null,
+        unit: 'ratio',
+        baseline: { label: 'bare Bolt echo acks/s', value: bare.acks_per_second },
+        note: `${ours.acks_per_second} acks/s`,
+      },
+      { key: 'slack_ack_p99_ms', label: 'Slack event ack p99', value: ours.ack_ms.p99, unit: 'ms', baseline: { label: 'bare Bolt p99', value: bare.ack_ms.p99 } },
+    ],
+    detail: r,
+  };
+});

@@ -5,13 +5,12 @@ import path from 'node:path';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { openEmbeddedDatabase } from '../src/db/database.ts';
-import { migrate } from '../src/db/migrate.ts';
-import { seedDemo } from '../src/db/seed/index.ts';
 import { createLogger } from '../src/log.ts';
 import { localAsk } from '../src/bots/local/session.ts';
 import { bullConnection } from '../src/jobs/queues.ts';
 import { summarise } from './stats.ts';
+import { openDemoDatabase } from './fixture.ts';
+import { benchMain } from './lib/cli.ts';
 
 /**
  * One local-chat turn end to end (persist → queue → agent → tool → persist →
@@ -19,13 +18,11 @@ import { summarise } from './stats.ts';
  * a baseline measured in the same run: one trivial BullMQ job added, processed
  * and its completion observed (the queue hops alone).
  */
-export async function benchTurnLatency(opts: { turns: number; redisUrl: string | undefined }): Promise<Record<string, unknown>> {
+export async function benchTurnLatency(opts: { turns: number; redisUrl: string | undefined; databaseUrl?: string | undefined }): Promise<Record<string, unknown>> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'closer-bench-'));
   const prefix = `closer-bench-${randomUUID().slice(0, 8)}`;
   const config = loadConfig({ CLOSER_HOME: home, REDIS_PREFIX: prefix, TURN_DEBOUNCE_MS: '0', DEMO_SEED: 'off', LOG_LEVEL: 'warn', REDIS_URL: opts.redisUrl });
-  const db = await openEmbeddedDatabase('memory://');
-  await migrate(db);
-  await seedDemo(db, {});
+  const db = await openDemoDatabase({ databaseUrl: opts.databaseUrl });
   const app = await startApp({ config, log: createLogger('warn'), http: false, workers: true, db });
   try {
     const connection = bullConnection(app.redis.options);
@@ -54,7 +51,7 @@ export async function benchTurnLatency(opts: { turns: number; redisUrl: string |
     const b = summarise(base);
     return {
       name: 'local_turn_latency_ms',
-      database: 'embedded',
+      database: db.kind,
       redis: app.redis.description,
       turn: t,
       baseline_bullmq_job_roundtrip: b,
@@ -66,3 +63,16 @@ export async function benchTurnLatency(opts: { turns: number; redisUrl: string |
     fs.rmSync(home, { recursive: true, force: true });
   }
 }
+
+await benchMain(import.meta.url, 'turn_latency', async (ctx) => {
+  const r = await benchTurnLatency({ turns: ctx.flag('--turns', ctx.quick ? 20 : 200), redisUrl: ctx.redisUrl, databaseUrl: ctx.databaseUrl });
+  const turn = r.turn as { p50: number; p99: number };
+  const base = r.baseline_bullmq_job_roundtrip as { p50: number };
+  return {
+    figures: [
+      { key: 'local_turn_p50_ms', label: 'one local-chat turn end to end (sequential), p50', value: turn.p50, unit: 'ms', baseline: { label: 'BullMQ job round trip p50', value: base.p50 }, ratio: r.ratio_p50 as number },
+      { key: 'local_turn_p99_ms', label: 'one local-chat turn end to end (sequential), p99', value: turn.p99, unit: 'ms' },
+    ],
+    detail: r,
+  };
+});

@@ -4,18 +4,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Bot, webhookCallback } from 'grammy';
 import { startApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { openEmbeddedDatabase, type Database } from '../src/db/database.ts';
-import { migrate } from '../src/db/migrate.ts';
-import { seedDemo } from '../src/db/seed/index.ts';
+import type { Database } from '../src/db/database.ts';
 import { withSystem, withTenant } from '../src/db/tenant.ts';
 import { upsertAccount } from '../src/bots/accounts.ts';
 import { createLogger } from '../src/log.ts';
 import { FakeTelegram } from '../test/fakes/telegram.ts';
 import { summarise } from './stats.ts';
+import { openDemoDatabase } from './fixture.ts';
+import { benchMain, ratio } from './lib/cli.ts';
 
 /**
  * Telegram webhooks on loopback, in one run:
@@ -35,6 +34,7 @@ export interface WebhookBenchOptions {
   conversations: number;
   rounds: number;
   redisUrl: string | undefined;
+  databaseUrl?: string | undefined;
 }
 
 const SECRET = 'bench-secret-token';
@@ -92,9 +92,7 @@ async function appFor(db: Database, workers: boolean, redisUrl: string | undefin
 
 export async function benchWebhooks(opts: WebhookBenchOptions): Promise<Record<string, unknown>> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'closer-bench-wh-'));
-  const db = await openEmbeddedDatabase('memory://');
-  await migrate(db);
-  await seedDemo(db, {});
+  const db = await openDemoDatabase({ databaseUrl: opts.databaseUrl });
   const fake = await new FakeTelegram(`${randomInt(1_000_000, 9_999_999)}:${'C'.repeat(35)}`).start();
   const tenantId = await withSystem(db, async (sql) => (await sql.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-realty'`)).rows[0]!.id);
   const accountId = await withTenant(db, tenantId, async (sql) => {
@@ -177,14 +175,30 @@ export async function benchWebhooks(opts: WebhookBenchOptions): Promise<Record<s
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const num = (flag: string, def: number) => {
-    const i = args.indexOf(flag);
-    const v = i >= 0 ? Number(args[i + 1]) : def;
-    return Number.isFinite(v) && v > 0 ? Math.min(v, 20_000) : def;
+await benchMain(import.meta.url, 'telegram_webhooks', async (ctx) => {
+  const q = ctx.quick;
+  const r = await benchWebhooks({
+    requests: Math.min(ctx.flag('--requests', q ? 300 : 2000), 20_000),
+    concurrency: ctx.flag('--concurrency', 32),
+    conversations: ctx.flag('--conversations', q ? 10 : 50),
+    rounds: ctx.flag('--rounds', q ? 1 : 4),
+    redisUrl: ctx.redisUrl,
+    databaseUrl: ctx.databaseUrl,
+  });
+  const ours = r.ours_ingest as { acks_per_second: number; ack_ms: { p99: number } };
+  const bare = r.bare_grammy_echo as { acks_per_second: number; ack_ms: { p99: number } };
+  return {
+    figures: [
+      {
+        key: 'telegram_ack_ratio',
+        label: 'Telegram webhook acks/s, ours / bare grammY echo bot',
+        value: ratio(ours.acks_per_second, bare.acks_per_second) ?? null,
+        unit: 'ratio',
+        baseline: { label: 'bare grammY echo acks/s', value: bare.acks_per_second },
+        note: `${ours.acks_per_second} acks/s`,
+      },
+      { key: 'telegram_ack_p99_ms', label: 'Telegram webhook ack p99', value: ours.ack_ms.p99, unit: 'ms', baseline: { label: 'bare grammY p99', value: bare.ack_ms.p99 } },
+    ],
+    detail: r,
   };
-  const result = await benchWebhooks({ requests: num('--requests', 2000), concurrency: num('--concurrency', 32), conversations: num('--conversations', 50), rounds: num('--rounds', 4), redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
-  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, result }, null, 2)}\n`);
-  process.exit(0);
-}
+});
