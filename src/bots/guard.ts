@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
@@ -78,4 +79,11 @@ export function failureLimit(opts: FailureLimitOptions): MiddlewareHandler {
       });
     }
   };
+}
+
+/** Compares two secrets in constant time (digests first, so different lengths leak nothing either). */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b);
 }

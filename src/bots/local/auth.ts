@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { LRUCache } from 'lru-cache';
 import { isLoopbackHost } from '../../config.ts';
+import { sameSecret } from '../guard.ts';
 
 /** The cookie that carries a local-chat session (HttpOnly, SameSite=Strict: no page script and no other site can use it). */
 export const SESSION_COOKIE = 'closer_local';
@@ -55,12 +56,7 @@ export function hasSession(c: Context, sessions: LocalSessions): boolean {
   return sessions.valid(getCookie(c, SESSION_COOKIE));
 }
 
-/** Compares two secrets in constant time (different lengths are simply unequal). */
-export function sameSecret(given: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(given).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
-}
+export { sameSecret };
 
 /**
  * Host and Origin checks against DNS rebinding: a web page on any site can
