@@ -4,13 +4,13 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import type { Actor } from '../../core/actors.ts';
 import type { Tenant } from '../../core/tenants.ts';
-import { invokeTool, toolsFor, type ToolOutcome } from '../../tools/run.ts';
+import { invokeTool, modelToolsFor, type ToolOutcome } from '../../tools/run.ts';
 import type { AnyTool } from '../../tools/types.ts';
 import { AmbiguousLeadError } from '../../core/leads/resolve.ts';
 import { sanitiseForCustomer, type CustomerSelf } from '../guardrails/sanitise.ts';
 
-/** Arguments only a person may set, by pressing a button: a model never confirms a write. */
-const PERSON_ONLY_ARGS = ['confirm'];
+/** Arguments a model has no business setting (idempotency keys of confirmed writes). */
+const PERSON_ONLY_ARGS = ['confirm', 'confirm_id'];
 const MAX_TOOL_TEXT = 6000;
 
 /** Everything the tools did during one turn: what to show, what to log, where the focus moved. */
@@ -66,6 +66,7 @@ export async function executeToolCall(ctx: ToolContextForTurn, log: TurnToolLog,
     now: ctx.now,
     conversationId: ctx.conversationId,
     focusLeadId: log.focusLeadId ?? ctx.focusLeadId,
+    origin: 'model',
   });
   log.calls.push({ name, args: outcome.args });
   log.outcomes.push(outcome);
@@ -87,7 +88,7 @@ export async function executeToolCall(ctx: ToolContextForTurn, log: TurnToolLog,
  * schema with its coercions, and invalid ones are audited).
  */
 export function buildLangChainTools(ctx: ToolContextForTurn, log: TurnToolLog): StructuredToolInterface[] {
-  return toolsFor(ctx.actor).map(
+  return modelToolsFor(ctx.actor).map(
     (t) => tool(async (raw: unknown) => executeToolCall(ctx, log, t.name, raw), { name: t.name, description: t.description, schema: modelSchema(t) }) as StructuredToolInterface,
   );
 }
