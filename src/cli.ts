@@ -67,7 +67,7 @@ program
     log.info({ ms, url: app.http?.url, database: app.db.kind, redis: app.redis.description }, 'ready');
     process.stdout.write(
       `\nCloser is ready in ${(ms / 1000).toFixed(1)} s.\n` +
-        (cfg.localChat ? `  Chat in your browser: ${app.http?.url}/\n` : '') +
+        (cfg.localChat ? `  Chat in your browser: ${app.http?.newLoginLink()}\n                       (a one-time link; \`npx closer web-link\` prints another)\n` : '') +
         `  Or in a terminal:    npx closer chat --tenant demo-clinic --as rep\n` +
         `  One turn as JSON:    npx closer ask --tenant demo-realty --as customer "مرحبا" --json\n` +
         `  Health:              ${app.http?.url}/readyz\n` +
@@ -75,6 +75,17 @@ program
         '\n',
     );
     await runForever(app, log);
+  });
+
+program
+  .command('web-link')
+  .description('Print a new one-time link that signs a browser into the local web chat of the running `closer start` (the link works once).')
+  .action(async () => {
+    const cfg = config();
+    const holder = cfg.databaseUrl ? undefined : readLock(cfg.home);
+    if (!holder || holder.pid === process.pid) throw new InvalidArgumentError('no running Closer found in CLOSER_HOME: start it with `npx closer start` (it prints a link too)');
+    const { remoteLoginLink } = await import('./bots/local/client.ts');
+    process.stdout.write(`${await remoteLoginLink(holder)}\n`);
   });
 
 program

@@ -19,6 +19,11 @@ const EXAMPLES: Record<string, string> = {
   LOG_LEVEL: 'info',
   CLOSER_SECRET_KEY: '<64 hex characters, e.g. from `openssl rand -hex 32`>',
   LOCAL_CHAT: 'on',
+  LOCAL_CHAT_PASSWORD: '<at least 12 characters, e.g. from `openssl rand -base64 18`>',
+  METRICS_TOKEN: '<at least 16 characters, e.g. from `openssl rand -hex 24`>',
+  PUBLIC_URL: 'https://closer.example.com',
+  MSTEAMS_ALLOW_ANONYMOUS: 'on',
+  TRUST_PROXY: 'on',
   ADMIN_USER: 'admin',
   ADMIN_PASSWORD: '<at least 12 characters, e.g. from `openssl rand -base64 18`>',
   TURN_DEBOUNCE_MS: '250',
@@ -70,6 +75,11 @@ const EnvSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
   LOCAL_CHAT: flag.optional(),
+  LOCAL_CHAT_PASSWORD: z.string().min(12, 'at least 12 characters').max(200).optional(),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').max(500).optional(),
+  PUBLIC_URL: z.url().optional(),
+  MSTEAMS_ALLOW_ANONYMOUS: flag.optional(),
+  TRUST_PROXY: flag.optional(),
   ADMIN_USER: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits and _.@- only').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').max(200).optional(),
   DEMO_SEED: flag.optional(),
@@ -113,8 +123,21 @@ export interface Config {
   /** Absolute path of the folder that holds the embedded database, private Redis and local secrets. */
   home: string;
   secretKeyHex: string | undefined;
-  /** The local web chat lets anyone impersonate any demo person: on by default only on embedded defaults. */
+  /**
+   * The local web chat lets whoever holds its session impersonate anyone: on by default only on embedded
+   * defaults bound to a loopback address outside production; anywhere else only with LOCAL_CHAT=on and a password.
+   */
   localChat: boolean;
+  /** Set when the local chat runs where loopback alone does not protect it: the login form asks for it. */
+  localChatPassword: string | undefined;
+  /** Bearer token for /metrics; without it /metrics answers only loopback clients. */
+  metricsToken: string | undefined;
+  /** The https address the platforms reach (also an allowed Host for a password-protected local chat). */
+  publicUrl: string | undefined;
+  /** Development only: Teams accounts without app credentials (authentication off) are accepted. */
+  msteamsAllowAnonymous: boolean;
+  /** Behind a reverse proxy: the client address for per-IP limits comes from X-Forwarded-For. */
+  trustProxy: boolean;
   /** Seed the demo tenants on first start (embedded defaults only, unless asked). */
   demoSeed: boolean;
   /** Morning digests and daily anomaly checks in the scheduler pass (on unless turned off). */
@@ -188,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw configError(e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD', 'set both ADMIN_USER and ADMIN_PASSWORD (or neither, which keeps the queue dashboard off)');
   }
   const slackOAuth = slackOAuthConfig(e);
+  const local = localChatConfig(e, embedded);
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -198,7 +222,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     home: path.resolve(cwd, e.CLOSER_HOME),
     secretKeyHex: e.CLOSER_SECRET_KEY,
-    localChat: e.LOCAL_CHAT ?? embedded,
+    localChat: local.on,
+    localChatPassword: local.password,
+    metricsToken: e.METRICS_TOKEN,
+    publicUrl: e.PUBLIC_URL,
+    msteamsAllowAnonymous: e.MSTEAMS_ALLOW_ANONYMOUS ?? false,
+    trustProxy: e.TRUST_PROXY ?? false,
     demoSeed: e.DEMO_SEED ?? embedded,
     dailyJobs: e.DAILY_JOBS ?? true,
     turnDebounceMs: e.TURN_DEBOUNCE_MS,
@@ -208,6 +237,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
     slackOAuth,
   };
+}
+
+/** Loopback addresses: a server bound to one is reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * The local chat is a development tool that lets its user act as anyone. It is on by default only where
+ * nobody else can reach it (embedded database, loopback address, not production). Anywhere else it needs
+ * LOCAL_CHAT=on and LOCAL_CHAT_PASSWORD, so turning it on by mistake cannot hand out every tenant.
+ */
+function localChatConfig(e: Env, embedded: boolean): { on: boolean; password: string | undefined } {
+  const exposed: string[] = [];
+  if (!isLoopbackHost(e.HOST)) exposed.push(`HOST=${e.HOST} is not a loopback address`);
+  if (e.NODE_ENV === 'production') exposed.push('NODE_ENV=production');
+  if (!embedded) exposed.push('DATABASE_URL is set (real customer data)');
+  if (e.LOCAL_CHAT === undefined) return { on: exposed.length === 0, password: exposed.length === 0 ? e.LOCAL_CHAT_PASSWORD : undefined };
+  if (!e.LOCAL_CHAT) return { on: false, password: undefined };
+  if (exposed.length && !e.LOCAL_CHAT_PASSWORD) {
+    throw configError('LOCAL_CHAT_PASSWORD', `is required for LOCAL_CHAT=on here (${exposed.join('; ')}): the local chat can act as any person of any tenant`);
+  }
+  return { on: true, password: e.LOCAL_CHAT_PASSWORD };
 }
 
 /** All four app credentials, or none (the install routes then say what to set); half a configuration is a mistake worth stopping for. */

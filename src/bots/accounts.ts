@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Database, Sql } from '../db/database.ts';
 import { withSystem } from '../db/tenant.ts';
@@ -46,27 +47,41 @@ function toAccount(r: Row, box: SecretBox): ChannelAccount {
   };
 }
 
+/** Accounts kept decrypted per directory: far more than any deployment has, small enough that a flood of ids cannot grow memory. */
+const CACHE_MAX = 1_000;
+
 /**
  * Looks accounts up across tenants (a webhook names its account before we
  * know the tenant), with a short cache: webhooks arrive in bursts and the
- * secrets must be decrypted for each.
+ * secrets must be decrypted for each. The cache is a bounded LRU holding
+ * only accounts that exist: a miss is never cached, so made-up ids cannot
+ * fill it (each costs one indexed query, and the per-IP failed-request limit
+ * in src/bots/guard.ts bounds how many a client may try).
  */
 export class AccountDirectory {
-  private readonly cache = new Map<string, { at: number; account: ChannelAccount | undefined }>();
+  private readonly cache: LRUCache<string, ChannelAccount>;
 
   constructor(
     private readonly db: Database,
     private readonly box: SecretBox,
-    private readonly ttlMs = 30_000,
-  ) {}
+    ttlMs = 30_000,
+  ) {
+    this.cache = new LRUCache<string, ChannelAccount>({ max: CACHE_MAX, ttl: ttlMs });
+  }
 
   private async cached(key: string, load: (sql: Sql) => Promise<Row | undefined>): Promise<ChannelAccount | undefined> {
     const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.account;
+    if (hit) return hit;
     const row = await withSystem(this.db, load);
-    const account = row ? toAccount(row, this.box) : undefined;
-    this.cache.set(key, { at: Date.now(), account });
+    if (!row) return undefined;
+    const account = toAccount(row, this.box);
+    this.cache.set(key, account);
     return account;
+  }
+
+  /** How many accounts are cached (for tests of the bound). */
+  get size(): number {
+    return this.cache.size;
   }
 
   /** By our id (webhook URLs carry it: /webhooks/<channel>/<account id>). */
@@ -77,6 +92,7 @@ export class AccountDirectory {
 
   /** By the platform's id (Slack team_id, LINE destination, Telegram bot id). */
   async byExternalId(channel: Channel, externalId: string): Promise<ChannelAccount | undefined> {
+    if (externalId.length === 0 || externalId.length > 200) return undefined;
     return this.cached(`ext:${channel}:${externalId}`, async (sql) =>
       (await sql.query<Row>(`SELECT ${COLUMNS} FROM channel_accounts WHERE channel = $1 AND external_id = $2`, [channel, externalId])).rows[0],
     );

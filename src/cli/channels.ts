@@ -162,7 +162,7 @@ export function registerChannels(program: Command): void {
     .option('--name <name>', 'a name for the account')
     .option('--api-url <url>', 'one more place replies may be posted besides the Microsoft connectors: a proxy, the Bot Framework Emulator, a test fake', url)
     .option('--auth-url <url>', 'Entra authority (default https://login.microsoftonline.com; https://login.microsoftonline.us for US Government; a test fake)', url)
-    .option('--anonymous', 'no credentials: requests are not authenticated and replies go only to --api-url. Local testing only; refused when NODE_ENV=production')
+    .option('--anonymous', 'no credentials: requests are not authenticated and replies go only to --api-url. Local testing only: needs MSTEAMS_ALLOW_ANONYMOUS=on, refused when NODE_ENV=production')
     .option('--offline', 'do not ask Entra ID for a token to check the credentials')
     .action(
       async (opts: { tenant: string; appId?: string; appPassword?: string; appTenantId?: string; name?: string; apiUrl?: string; authUrl?: string; anonymous?: boolean; offline?: boolean }) => {
@@ -172,6 +172,7 @@ export function registerChannels(program: Command): void {
           if (cfg.env === 'production') throw new ConfigError('--anonymous is refused when NODE_ENV=production: anybody could write to the bot as anybody. Use --app-id and --app-password from the Azure Bot resource.');
           if (opts.appId || opts.appPassword) throw new ConfigError('--anonymous takes no --app-id or --app-password; leave it out to use them.');
           if (!opts.apiUrl) throw new ConfigError('--anonymous needs --api-url (the Bot Framework Emulator or fake connector replies go to): an anonymous account posts nowhere else.');
+          if (!cfg.msteamsAllowAnonymous) throw new ConfigError('--anonymous needs MSTEAMS_ALLOW_ANONYMOUS=on (local development only): anybody could write to the bot as anybody. Use --app-id and --app-password from the Azure Bot resource.');
         } else {
           if (!opts.appId || !guid.test(opts.appId)) throw new ConfigError('--app-id is the "Microsoft App ID" (a GUID) on the Azure Bot resource\'s Configuration page; or pass --anonymous for local testing.');
           if (!opts.appPassword) throw new ConfigError('--app-password is the client secret value of the bot\'s app registration (Certificates & secrets).');

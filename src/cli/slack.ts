@@ -74,7 +74,7 @@ async function addSlack(opts: AddOptions): Promise<void> {
         '  Socket Mode (development): a running `closer start` connects with the app-level token within 30 s; Slack needs no public URL.',
         '  Turn Socket Mode on in the app settings, and subscribe to the events below and the /closer command there.',
       ]
-    : [`  Request URL (Event Subscriptions, Interactivity and the /closer slash command): ${base}/webhooks/slack/events`];
+    : [`  Request URL (Event Subscriptions, Interactivity and the /closer slash command): ${base}/webhooks/slack/${id}`];
   process.stdout.write(
     [
       `Added slack account ${id} for team ${opts.teamId} (active; secrets encrypted at rest).`,
@@ -166,7 +166,7 @@ export function registerSlack(program: Command): void {
       });
       process.stdout.write(
         opts.off
-          ? `Slack workspace ${account.external_id} is back on HTTP (${(process.env.PUBLIC_URL ?? `http://localhost:${cfg.port}`).replace(/\/$/, '')}/webhooks/slack/events); a running server drops its socket within 30 s.\n`
+          ? `Slack workspace ${account.external_id} is back on HTTP (${(process.env.PUBLIC_URL ?? `http://localhost:${cfg.port}`).replace(/\/$/, '')}/webhooks/slack/${account.id}); a running server drops its socket within 30 s.\n`
           : `Slack workspace ${account.external_id} now uses Socket Mode (development); a running \`closer start\` connects within 30 s. Turn Socket Mode on in the app settings too.\n`,
       );
     });

@@ -113,11 +113,21 @@ async function ensureIdentity(sql: Sql, tenant: Tenant, msg: InboundMessage, per
   const row = (
     await sql.query<{ id: string }>(
       `INSERT INTO channel_identities (tenant_id, channel_account_id, channel, external_id, staff_user_id, lead_id, display_name, locale)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel_account_id, external_id) DO NOTHING RETURNING id`,
       [tenant.id, msg.channelAccountId, msg.channel, msg.externalUserId, staffUserId, leadId, msg.displayName ?? null, msg.locale ?? null],
     )
+  ).rows[0];
+  if (row) return { id: row.id, leadId, staffUserId, ...(createdLead ? { createdLead } : {}) };
+  // Two first messages of one new contact raced (a platform redelivery, a double send): the other request made the
+  // identity first. Use its record, and drop the lead this one made, instead of failing the webhook with a 500.
+  if (createdLead && leadId) await sql.query('DELETE FROM leads WHERE id = $1', [leadId]);
+  const winner = (
+    await sql.query<{ id: string; lead_id: string | null; staff_user_id: string | null }>(
+      'SELECT id, lead_id, staff_user_id FROM channel_identities WHERE channel_account_id = $1 AND external_id = $2',
+      [msg.channelAccountId, msg.externalUserId],
+    )
   ).rows[0]!;
-  return { id: row.id, leadId, staffUserId, ...(createdLead ? { createdLead } : {}) };
+  return { id: winner.id, leadId: winner.lead_id, staffUserId: winner.staff_user_id };
 }
 
 export interface ConversationRow {

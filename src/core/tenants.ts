@@ -14,6 +14,8 @@ export const TenantSettingsSchema = z
     alert_cooldown_minutes: z.number().int().positive().default(15),
     /** First day of a business week, for "this week" in reports. */
     week_start: z.enum(['monday', 'sunday']).default('monday'),
+    /** Whether reps may change leads nobody owns yet (managers and admins always may). */
+    reps_may_change_unassigned: z.boolean().default(true),
   })
   .loose();
 export type TenantSettings = z.infer<typeof TenantSettingsSchema>;

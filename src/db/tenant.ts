@@ -28,15 +28,20 @@ export async function withSystem<T>(db: Database, fn: (sql: Sql) => Promise<T>):
 
 async function transaction<T>(db: Database, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db.pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection whose ROLLBACK failed may still hold the transaction (and SET LOCAL ROLE / the tenant):
+    // release(err) destroys it instead of handing it to the next caller.
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    });
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

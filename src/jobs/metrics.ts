@@ -39,7 +39,10 @@ export interface MetricsHandle {
   close(): Promise<void>;
 }
 
-export function createMetrics(db: Database, redis: RedisHandle, prefix: string): MetricsHandle {
+/** How long one scrape's figures are served again: a scrape storm costs one set of queries per period, not one per request. */
+export const METRICS_CACHE_MS = 15_000;
+
+export function createMetrics(db: Database, redis: RedisHandle, prefix: string, cacheMs = METRICS_CACHE_MS): MetricsHandle {
   const registry = new client.Registry();
   registry.registerMetric(jobDuration);
   const queues = ALL_QUEUES.map((name) => new Queue(name, { connection: bullConnection(redis.options), prefix }));
@@ -80,10 +83,20 @@ export function createMetrics(db: Database, redis: RedisHandle, prefix: string):
   fromDb('closer_digests_24h', 'Morning digests of the last 24 hours, by kind (rep, manager) and status (sent, skipped, failed).', ['kind', 'status'], `SELECT kind, status, count(*) AS n FROM digests WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
   fromDb('closer_anomaly_alerts_24h', 'Anomaly alerts (new episodes) of the last 24 hours, by metric and status.', ['metric', 'status'], `SELECT metric, status, count(*) AS n FROM anomalies WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2`);
   fromDb('closer_llm_calls_24h', 'LLM calls in the last 24 hours, by provider, model and outcome.', ['provider', 'model', 'outcome'], `SELECT provider, model, outcome, count(*) AS n FROM llm_usage WHERE created_at > now() - interval '24 hours' GROUP BY 1, 2, 3`);
+  let cached: { at: number; body: Promise<string> } | undefined;
   return {
     queues,
     async render() {
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      // Single flight: concurrent scrapes share one collection; a failed one is not kept.
+      if (!cached || Date.now() - cached.at >= cacheMs) {
+        const body = registry.metrics();
+        const entry = { at: Date.now(), body };
+        cached = entry;
+        body.catch(() => {
+          if (cached === entry) cached = undefined;
+        });
+      }
+      return { contentType: registry.contentType, body: await cached.body };
     },
     async close() {
       await Promise.all(queues.map((q) => q.close()));

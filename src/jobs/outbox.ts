@@ -53,14 +53,19 @@ export async function queueToLead(sql: Sql, leadId: string, msg: OutboxMessage, 
 }
 
 /**
- * A staff member's conversation: their Slack DM when one exists, else their
- * most recent conversation anywhere (the local chat until Slack is set up).
+ * A staff member's private conversation: their Slack DM with the app (a D…
+ * channel, or their user id, which Slack delivers to that DM) when one
+ * exists, else their own local chat (local chats belong to one person). Never a channel or a channel thread:
+ * digests, alerts and reports are for one person, and a thread the person
+ * once spoke in may be read by anyone in the channel.
  */
 export async function queueToStaff(sql: Sql, staffUserId: string, msg: OutboxMessage): Promise<OutboxResult> {
   const conv = (
     await sql.query<ConvRow>(
-      `SELECT id, channel_account_id, channel, status FROM conversations WHERE staff_user_id = $1
-       ORDER BY (channel = 'slack') DESC, last_message_at DESC NULLS LAST, created_at DESC LIMIT 1`,
+      `SELECT c.id, c.channel_account_id, c.channel, c.status FROM conversations c JOIN channel_accounts a ON a.id = c.channel_account_id
+       WHERE c.staff_user_id = $1 AND a.status = 'active'
+         AND ((c.channel = 'slack' AND c.external_chat_id ~ '^[DUW][A-Z0-9]+$') OR c.channel = 'local')
+       ORDER BY (c.channel = 'slack') DESC, c.last_message_at DESC NULLS LAST, c.created_at DESC LIMIT 1`,
       [staffUserId],
     )
   ).rows[0];

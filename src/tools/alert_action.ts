@@ -14,6 +14,10 @@ export const alertActionTool = defineTool({
   description: 'Acts on a hot-lead alert (its buttons): claim the lead, snooze the alert 1h/1d, or mark the lead contacted. Any of these stops the escalation to the manager.',
   roles: ['rep', 'manager', 'admin'],
   input: Input,
+  writes: true,
+  describeWrite(args, ctx) {
+    return ctx.t(args.action === 'claim' ? 'confirm.alert_claim' : args.action === 'contacted' ? 'confirm.alert_contacted' : 'confirm.alert_snooze');
+  },
   async run(ctx, args) {
     const r = await applyAlertAction(ctx.sql, ctx.tenant, ctx.actor, args.alert_id, args.action, ctx.now);
     return { data: r, summary: `alert ${args.action}`, focusLeadId: r.leadId };

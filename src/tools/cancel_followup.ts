@@ -23,6 +23,10 @@ export const cancelFollowupTool = defineTool({
   description: "Cancels a lead's pending follow-up messages: one by followup_id, or all of them for the lead.",
   roles: ['rep', 'manager', 'admin'],
   input: Input,
+  writes: true,
+  describeWrite(args, ctx) {
+    return ctx.t(args.followup_id ? 'confirm.cancel_followup_one' : 'confirm.cancel_followup_all', { lead: args.lead ?? ctx.t('workflow.nobody') });
+  },
   async run(ctx, args) {
     let leadRef: { lead_id?: string | undefined; lead?: string | undefined } = { lead_id: args.lead_id, lead: args.lead };
     if (args.followup_id) {
@@ -31,7 +35,7 @@ export const cancelFollowupTool = defineTool({
       leadRef = { lead_id: row.lead_id };
     }
     // The same access check as any lead tool: a rep cannot cancel another rep's lead's follow-ups by id.
-    const leadId = await resolveLeadRef(ctx.sql, ctx.actor, leadRef, ctx.focusLeadId);
+    const leadId = await resolveLeadRef(ctx.sql, ctx.actor, leadRef, ctx.focusLeadId, { write: true });
     const name = (await ctx.sql.query<{ display_name: string }>('SELECT display_name FROM leads WHERE id = $1', [leadId])).rows[0]?.display_name ?? '';
     const cancelled = await cancelFollowups(ctx.sql, leadId, ctx.now, args.followup_id);
     return { data: { leadId, leadName: name, cancelled, one: Boolean(args.followup_id) } satisfies Result, summary: `${cancelled} follow-ups cancelled`, focusLeadId: leadId };

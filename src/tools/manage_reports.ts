@@ -42,6 +42,10 @@ export const scheduleReport = defineTool({
     when: z.string().trim().min(1).max(200).describe('When to send, in words: "every Monday 9am", "every day at 8:30", "on the 1st of every month"'),
     question: z.string().trim().min(1).max(500).optional().describe('The metrics question; defaults to the last one asked here'),
   }),
+  writes: true,
+  describeWrite(args, ctx) {
+    return args.question ? ctx.t('confirm.schedule_report', { when: args.when, question: args.question }) : ctx.t('confirm.schedule_report_last', { when: args.when });
+  },
   async run(ctx, args) {
     const staff = staffId(ctx);
     const schedule: Schedule | undefined = parseSchedule(args.when);
@@ -125,6 +129,10 @@ export const cancelReportTool = defineTool({
   description: 'Stops one of the asker\'s scheduled reports, by its number.',
   roles: ['rep', 'manager', 'admin'],
   input: z.object({ number: z.preprocess(digits, z.coerce.number().int().min(1).max(9999)) }),
+  writes: true,
+  describeWrite(_args, ctx) {
+    return ctx.t('confirm.cancel_report');
+  },
   async run(ctx, args) {
     const row = await cancelReport(ctx.sql, staffId(ctx), args.number);
     return { data: { number: args.number, row: row ?? null }, summary: row ? `cancelled report ${row.id}` : `no report ${args.number}` };

@@ -21,6 +21,8 @@ import { cancelFollowupTool } from './cancel_followup.ts';
 import { alertActionTool } from './alert_action.ts';
 import { morningDigestTool } from './morning_digest.ts';
 import { checkAnomaliesTool } from './check_anomalies.ts';
+import { cancelAction, confirmAction, useToolCatalog } from './confirm.ts';
 
 /** Every tool the agent and the rules router can call. One file per tool in this folder. */
-export const TOOLS: readonly AnyTool[] = [lookupLead, explainScore, listHotLeadsTool, dealProbabilityTool, handleObjectionTool, coachAdviceTool, recommendUpsellTool, updateWorkflow, updateWorkflowCancel, matchListings, answerQuestionTool, updateMyNeeds, bookAppointmentTool, requestCallbackTool, setConsentTool, talkToHuman, queryMetrics, scheduleReport, listReportsTool, cancelReportTool, listFollowupsTool, cancelFollowupTool, alertActionTool, morningDigestTool, checkAnomaliesTool];
+export const TOOLS: readonly AnyTool[] = [lookupLead, explainScore, listHotLeadsTool, dealProbabilityTool, handleObjectionTool, coachAdviceTool, recommendUpsellTool, updateWorkflow, updateWorkflowCancel, matchListings, answerQuestionTool, updateMyNeeds, bookAppointmentTool, requestCallbackTool, setConsentTool, talkToHuman, queryMetrics, scheduleReport, listReportsTool, cancelReportTool, listFollowupsTool, cancelFollowupTool, alertActionTool, morningDigestTool, checkAnomaliesTool, confirmAction, cancelAction];
+useToolCatalog(TOOLS);

@@ -34,7 +34,7 @@ export const requestCallbackTool = defineTool({
     // The customer's own number, echoed back so they can correct it; never anyone else's.
     if (r.phoneSaved && r.phone) parts.push({ type: 'text', text: t('customer.callback_phone_saved', { phone: r.phone }) });
     if (r.phoneInvalid) parts.push({ type: 'text', text: t('customer.callback_phone_invalid') });
-    else if (!r.phone) parts.push({ type: 'text', text: t('customer.callback_need_phone') });
+    else if (!r.phone && !r.phoneUnverified) parts.push({ type: 'text', text: t('customer.callback_need_phone') });
     return outbound(parts);
   },
 });

@@ -6,6 +6,7 @@ import { NotFoundError, PolicyRefusal, ToolInputError } from '../errors.ts';
 import type { AnyTool, ToolResult } from './types.ts';
 import { TOOLS } from './registry.ts';
 import { AmbiguousLeadError } from '../core/leads/resolve.ts';
+import { proposalFor, writeProposal } from './confirm.ts';
 
 export type ToolOutcome =
   | { ok: true; tool: AnyTool; args: unknown; result: ToolResult }
@@ -14,6 +15,11 @@ export type ToolOutcome =
 /** Tools this actor may call: decided by role before any model or router sees them. */
 export function toolsFor(actor: Actor): AnyTool[] {
   return TOOLS.filter((t) => t.roles.includes(actor.role));
+}
+
+/** What a model is offered: the actor's tools less those only a person's button press may call. */
+export function modelToolsFor(actor: Actor): AnyTool[] {
+  return toolsFor(actor).filter((t) => !t.personOnly);
 }
 
 /**
@@ -29,7 +35,13 @@ export async function invokeTool(
   actor: Actor,
   name: string,
   rawArgs: unknown,
-  opts: { now: Date; conversationId?: string | undefined; focusLeadId?: string | null | undefined },
+  opts: {
+    now: Date;
+    conversationId?: string | undefined;
+    focusLeadId?: string | null | undefined;
+    /** Who chose this call: a person (typed request, button) or a model. A model's writes become proposals. */
+    origin?: 'person' | 'model' | undefined;
+  },
 ): Promise<ToolOutcome> {
   const tool = TOOLS.find((t) => t.name === name);
   const audit = (outcome: 'refused' | 'error', summary: string) =>
@@ -44,6 +56,11 @@ export async function invokeTool(
     await audit('refused', error.message);
     return { ok: false, tool, args: rawArgs, error };
   }
+  if (tool.personOnly && opts.origin === 'model') {
+    const error = new PolicyRefusal(`only a person's button press may call ${name}.`, { tool: name });
+    await audit('refused', error.message);
+    return { ok: false, tool, args: rawArgs, error };
+  }
   const parsed = tool.input.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
@@ -52,12 +69,15 @@ export async function invokeTool(
     return { ok: false, tool, args: rawArgs, error };
   }
   try {
+    const proposing = tool.writes === true && opts.origin === 'model';
     const result = await withTenant(db, tenant.id, async (sql) => {
-      const r = await tool.run({ sql, tenant, actor, now: opts.now, conversationId: opts.conversationId, focusLeadId: opts.focusLeadId }, parsed.data);
+      const ctx = { sql, tenant, actor, now: opts.now, conversationId: opts.conversationId, focusLeadId: opts.focusLeadId, confirmed: false };
+      // A model never writes: its call is stored for the person to confirm, with the arguments as they were validated.
+      const r = proposing ? await proposalFor(ctx, tool, (rawArgs ?? {}) as Record<string, unknown>) : await tool.run(ctx, parsed.data);
       await writeAudit(sql, tenant, actor, name, parsed.data, r.summary, 'ok', opts.conversationId);
       return r;
     });
-    return { ok: true, tool, args: parsed.data, result };
+    return { ok: true, tool: proposing ? writeProposal : tool, args: parsed.data, result };
   } catch (err) {
     if (err instanceof ToolInputError || err instanceof PolicyRefusal || err instanceof NotFoundError || err instanceof AmbiguousLeadError) {
       await audit(err instanceof PolicyRefusal ? 'refused' : 'error', err.message);

@@ -14,6 +14,12 @@ export interface ToolContext {
   conversationId?: string | undefined;
   /** The lead the conversation is about ("she", "that lead"); see resolveLeadRef. */
   focusLeadId?: string | null | undefined;
+  /**
+   * True only when the person who asked pressed this write's Confirm button
+   * (confirm_action ran it from its server-side pending row). Nothing a model
+   * or a button payload sends can set it.
+   */
+  confirmed?: boolean | undefined;
 }
 
 export interface ToolResult<R = unknown> {
@@ -42,6 +48,15 @@ export interface ToolDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
   description: string;
   roles: readonly Role[];
   input: S;
+  /**
+   * A write that a model may only propose: called by the LLM agent it stores a
+   * pending confirmation and shows Confirm/Cancel to the person instead of running.
+   */
+  writes?: boolean;
+  /** Only a person's button press may call it (confirm_action, cancel_action): never offered to a model. */
+  personOnly?: boolean;
+  /** For a proposed write: one line saying what Confirm will do, in the reader's language. */
+  describeWrite?(args: z.output<S>, ctx: PresentContext): string;
   run(ctx: ToolContext, args: z.output<S>): Promise<ToolResult<R>>;
   /** Renders the result for people (rules mode replies, and cards attached to LLM answers). */
   present(result: ToolResult<R>, ctx: PresentContext): OutboundMessage;

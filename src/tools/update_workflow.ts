@@ -9,9 +9,8 @@ import { loadWorkflowLead } from '../core/workflow/people.ts';
 import { stageName } from '../core/workflow/stages.ts';
 import { formatWhen } from '../core/workflow/time.ts';
 import { defineTool, type PresentContext } from './types.ts';
+import { confirmButtons, proposeWrite } from './confirm.ts';
 
-// Buttons carry strings, so "true" must mean true (z.coerce.boolean would read "false" as true).
-const Flag = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true');
 const Text = (max: number) => z.string().trim().min(1).max(max);
 
 const Input = z.object({
@@ -25,12 +24,11 @@ const Input = z.object({
   when: Text(100).optional().describe('action=task/followup: when, e.g. "friday", "tomorrow 4pm", "in 3 days", an ISO time; parsed in the tenant time zone'),
   followup: Text(100).optional().describe('With another action: also schedule a follow-up at this time ("move her to negotiation and follow up on Friday")'),
   assignee: Text(200).optional().describe('action=assign/task: the staff member ("me", a name or email); tasks default to the lead owner'),
-  confirm: Flag.optional().describe('Leave out: the first call only returns a summary with Confirm/Cancel buttons; the Confirm button sends confirm=true'),
-  confirm_id: z.uuid().optional().describe('Set by the Confirm button; makes a second press harmless'),
+  confirm_id: z.uuid().optional().describe('Stored with the proposal; makes a second apply of the same confirmation harmless'),
 });
 
 type Result =
-  | { kind: 'confirm'; action: WorkflowAction; plan: WorkflowPlan; confirmArgs: Record<string, string> }
+  | { kind: 'confirm'; action: WorkflowAction; plan: WorkflowPlan; confirmationId: string }
   | { kind: 'done'; action: WorkflowAction; plan: WorkflowPlan }
   | { kind: 'already_done'; leadName: string };
 
@@ -42,19 +40,20 @@ function summarise(plan: WorkflowPlan): string {
 export const updateWorkflow = defineTool({
   name: 'update_workflow',
   description:
-    'Change a lead: move its pipeline stage (optionally with a follow-up), add a note, create a task, log a call or meeting, assign it to a rep, or schedule a follow-up. Nothing is written until the person presses Confirm: call without confirm, show the summary, and let the Confirm button call again.',
+    'Change a lead: move its pipeline stage (optionally with a follow-up), add a note, create a task, log a call or meeting, assign it to a rep, or schedule a follow-up. Nothing is written until the person who asked presses Confirm: the call returns a summary with Confirm/Cancel buttons.',
   roles: ['rep', 'manager', 'admin'],
   input: Input,
   async run(ctx, args) {
-    const leadId = await resolveLeadRef(ctx.sql, ctx.actor, { lead_id: args.lead_id, lead: args.lead }, ctx.focusLeadId);
-    if (args.confirm && args.confirm_id && (await alreadyApplied(ctx.sql, leadId, args.confirm_id))) {
+    const leadId = await resolveLeadRef(ctx.sql, ctx.actor, { lead_id: args.lead_id, lead: args.lead }, ctx.focusLeadId, { write: true });
+    if (ctx.confirmed && args.confirm_id && (await alreadyApplied(ctx.sql, leadId, args.confirm_id))) {
       const lead = await loadWorkflowLead(ctx.sql, leadId);
       return { data: { kind: 'already_done', leadName: lead.displayName } as Result, summary: `already applied ${args.confirm_id}`, focusLeadId: leadId };
     }
     const plan = await planWorkflow(ctx.sql, ctx, leadId, args);
-    if (!args.confirm) {
-      const confirmArgs = { ...planArgs(plan, args.action), confirm: 'true', confirm_id: randomUUID() };
-      return { data: { kind: 'confirm', action: args.action, plan, confirmArgs } as Result, summary: `proposed ${summarise(plan)}`, focusLeadId: leadId };
+    if (!ctx.confirmed) {
+      // The plan (resolved lead, stage, times) is stored on the server for the person who asked; the button carries its id only.
+      const confirmationId = await proposeWrite(ctx, 'update_workflow', { ...planArgs(plan, args.action), confirm_id: randomUUID() }, leadId);
+      return { data: { kind: 'confirm', action: args.action, plan, confirmationId } as Result, summary: `proposed ${summarise(plan)} (${confirmationId})`, focusLeadId: leadId };
     }
     const confirmId = args.confirm_id ?? randomUUID();
     await applyPlan(ctx.sql, { tenant: ctx.tenant, actor: ctx.actor, now: ctx.now, confirmId }, plan);
@@ -70,15 +69,7 @@ export const updateWorkflow = defineTool({
     const parts: OutboundPart[] = [{ type: 'text', text: t(kind === 'confirm' ? 'workflow.question' : 'workflow.done', { summary }) }];
     const warning = warningText(plan, ctx);
     if (warning) parts.push({ type: 'text', text: warning });
-    if (r.kind === 'confirm') {
-      parts.push({
-        type: 'buttons',
-        buttons: [
-          { label: t('workflow.confirm_button'), payload: { action: 'update_workflow', args: r.confirmArgs }, style: 'primary' },
-          { label: t('workflow.cancel_button'), payload: { action: 'update_workflow_cancel', args: {} }, style: 'default' },
-        ],
-      });
-    }
+    if (r.kind === 'confirm') parts.push(confirmButtons(r.confirmationId, t));
     return outbound(parts);
   },
 });

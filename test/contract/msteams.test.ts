@@ -24,7 +24,7 @@ describe('msteams webhook and delivery specifics', () => {
   const refs = () => withTenant(app.db, tenantId, async (sql) => (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM msteams_conversations WHERE channel_account_id = $1', [h.accountId()])).rows[0]!.n);
 
   beforeAll(async () => {
-    app = await startTestApp({ http: true });
+    app = await startTestApp({ http: true, env: { MSTEAMS_ALLOW_ANONYMOUS: 'on' } });
     tenantId = (await app.db.pool.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [h.tenant])).rows[0]!.id;
     await h.setup(app);
   }, 60_000);
@@ -155,7 +155,7 @@ describe('msteams anonymous account when NODE_ENV=production', () => {
   });
 
   it('refuses its webhook with 401 and stores nothing', async () => {
-    app = await startTestApp({ http: true, env: { NODE_ENV: 'production' } });
+    app = await startTestApp({ http: true, env: { NODE_ENV: 'production', MSTEAMS_ALLOW_ANONYMOUS: 'on', LOCAL_CHAT: 'off' } });
     expect(app.config.env).toBe('production');
     const tenantId = (await app.db.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-realty'`)).rows[0]!.id;
     const id = await withTenant(app.db, tenantId, (sql) =>

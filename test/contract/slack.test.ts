@@ -110,10 +110,13 @@ describe('slack channel contract', () => {
     expect(await count('SELECT count(*)::int AS n FROM messages WHERE channel_account_id = $1', [accountId])).toBe(before);
   });
 
-  it('answers the url_verification challenge only when signed', async () => {
+  it('answers the url_verification challenge only when signed (on the account\'s own URL)', async () => {
     const body = JSON.stringify({ token: 'x', type: 'url_verification', challenge: 'ch4ll3nge' });
-    expect(JSON.parse((await post(body)).body)).toEqual({ challenge: 'ch4ll3nge' });
-    expect((await post(body, { signature: 'bad' })).status).toBe(401);
+    const path = `/webhooks/slack/${accountId}`;
+    expect(JSON.parse((await post(body, { path })).body)).toEqual({ challenge: 'ch4ll3nge' });
+    expect((await post(body, { path, signature: 'bad' })).status).toBe(401);
+    // The shared URL names no workspace: without the distributed app's SLACK_SIGNING_SECRET nothing can sign it.
+    expect((await post(body)).status).toBe(401);
   });
 
   it('answers Slack retries (x-slack-retry-num, same event_id) exactly once', async () => {

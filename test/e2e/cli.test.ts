@@ -21,7 +21,7 @@ function waitForReady(child: ChildProcess): Promise<string> {
     const timer = setTimeout(() => reject(new Error(`closer start was not ready in time:\n${out}`)), 150_000);
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /Chat in your browser: (http:\/\/\S+?)\/\n/.exec(out);
+      const m = /Chat in your browser: (http:\/\/[^/\s]+)\/local\/login\/\S+\n/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -53,6 +53,15 @@ describe('closer start + closer ask', () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', redis: 'ok' });
+  });
+
+  it('`closer web-link` prints a one-time link to the running process; it signs in once', async () => {
+    const r = await runCli(['web-link'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const link = r.stdout.trim();
+    expect(link.startsWith(`${url}/local/login/`)).toBe(true);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(303);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(403);
   });
 
   it('runs `ask --json` through the running process', async () => {

@@ -25,7 +25,8 @@ afterAll(async () => {
 describe('local web chat', () => {
   it('lets a Thai rep look up a lead and press a candidate button', async () => {
     const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-    await page.goto(app.http!.url + '/');
+    // The one-time link sets the session cookie and lands on the chat.
+    await page.goto(app.http!.newLoginLink()!);
     await page.selectOption('#tenant', 'demo-clinic');
     await page.selectOption('#person', 'ploy@demo-clinic.example');
     await page.fill('#text', 'ข้อมูล นก');
@@ -44,7 +45,7 @@ describe('local web chat', () => {
 
   it('shows an Arabic conversation right to left', async () => {
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
-    await page.goto(app.http!.url + '/');
+    await page.goto(app.http!.newLoginLink()!);
     await page.selectOption('#tenant', 'demo-realty');
     await page.selectOption('#person', 'omar@demo-realty.example');
     await page.fill('#text', 'معلومات عن فيصل');
@@ -58,8 +59,19 @@ describe('local web chat', () => {
     await page.close();
   });
 
-  it('rejects API calls without the page token', async () => {
+  it('rejects API calls without a session, and a used link does not sign in again', async () => {
     const res = await fetch(app.http!.url + '/local/api/people');
     expect(res.status).toBe(401);
+    const link = app.http!.newLoginLink()!;
+    const page = await browser.newPage();
+    await page.goto(link);
+    await page.locator('#tenant option').first().waitFor({ state: 'attached' });
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'closer_local');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const again = await browser.newPage();
+    const second = await again.goto(link);
+    expect(second?.status()).toBe(403);
+    await page.close();
+    await again.close();
   });
 });

@@ -67,7 +67,10 @@ describe('closer channels add msteams', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/--app-id is the "Microsoft App ID"/);
 
-    const added = await runCli(['channels', 'add', 'msteams', '--tenant', 'cli-teams', '--anonymous', '--api-url', 'http://127.0.0.1:3978'], env());
+    const noFlag = await runCli(['channels', 'add', 'msteams', '--tenant', 'cli-teams', '--anonymous', '--api-url', 'http://127.0.0.1:3978'], env());
+    expect(noFlag.code).toBe(1);
+    expect(noFlag.stderr).toMatch(/MSTEAMS_ALLOW_ANONYMOUS=on/);
+    const added = await runCli(['channels', 'add', 'msteams', '--tenant', 'cli-teams', '--anonymous', '--api-url', 'http://127.0.0.1:3978'], env({ MSTEAMS_ALLOW_ANONYMOUS: 'on' }));
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toMatch(/ANONYMOUS mode/);
     const listed = await runCli(['channels', 'list', '--tenant', 'cli-teams'], env());

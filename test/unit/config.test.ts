@@ -17,7 +17,7 @@ describe('configuration', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db' });
     expect(c.localChat).toBe(false);
     expect(c.demoSeed).toBe(false);
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', LOCAL_CHAT: 'on' }).localChat).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', LOCAL_CHAT: 'on', LOCAL_CHAT_PASSWORD: 'a long enough password' }).localChat).toBe(true);
   });
 
   it('treats empty variables as unset', () => {

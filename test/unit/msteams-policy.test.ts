@@ -91,10 +91,11 @@ describe('Teams account modes', () => {
 
   it('refuses anonymous mode when NODE_ENV=production, saying how to fix it', () => {
     const anon = teamsSettings(account({ config: {}, secrets: {} }));
-    expect(anonymousRefusal(anon, 'production')).toMatch(/refused when NODE_ENV=production.*closer channels add msteams .*--app-id/);
-    expect(anonymousRefusal(anon, 'development')).toBeUndefined();
-    expect(anonymousRefusal(anon, 'test')).toBeUndefined();
-    expect(anonymousRefusal(teamsSettings(account()), 'production')).toBeUndefined();
+    expect(anonymousRefusal(anon, { env: 'production', allowAnonymous: true })).toMatch(/refused when NODE_ENV=production.*closer channels add msteams .*--app-id/);
+    expect(anonymousRefusal(anon, { env: 'development', allowAnonymous: false })).toMatch(/MSTEAMS_ALLOW_ANONYMOUS=on/);
+    expect(anonymousRefusal(anon, { env: 'development', allowAnonymous: true })).toBeUndefined();
+    expect(anonymousRefusal(anon, { env: 'test', allowAnonymous: true })).toBeUndefined();
+    expect(anonymousRefusal(teamsSettings(account()), { env: 'production', allowAnonymous: false })).toBeUndefined();
   });
 
   it('asks for the connector token of the right cloud and compares the serviceurl claim loosely but exactly', () => {

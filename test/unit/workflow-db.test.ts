@@ -16,6 +16,8 @@ let db: Database;
 let clinic: Tenant;
 let ploy: Actor;
 let kanya: Actor;
+let mint: Actor;
+let beam: Actor;
 let nok: Actor;
 // Friday 20 Nov 2026, 09:00 in Bangkok.
 const NOW = new Date(TEST_ANCHOR.getTime() + 2 * 3600_000);
@@ -39,6 +41,15 @@ function present(o: ToolOutcome, who: Actor, locale = 'en') {
 function buttons(o: ToolOutcome, who: Actor): Button[] {
   return present(o, who).parts.flatMap((p) => (p.type === 'buttons' ? p.buttons : []));
 }
+/** Presses the Confirm button of a proposal, as `who`. */
+function pressConfirm(proposed: ToolOutcome, who: Actor, presser: Actor = who): Promise<ToolOutcome> {
+  return call(presser, 'confirm_action', buttons(proposed, who)[0]!.payload.args);
+}
+/** Proposes and confirms in one go (what a person does with two messages). */
+async function confirmed(who: Actor, args: Record<string, unknown>): Promise<ToolOutcome> {
+  const proposed = await call(who, 'update_workflow', args);
+  return proposed.ok ? pressConfirm(proposed, who) : proposed;
+}
 async function counts(id: string) {
   return (
     await q<{ activities: number; followups: number; tasks: number; stage: string; owner: string | null }>(
@@ -57,6 +68,8 @@ beforeAll(async () => {
   clinic = await withSystem(db, (sql) => getTenantBySlug(sql, 'demo-clinic'));
   ploy = await actor('ploy@demo-clinic.example');
   kanya = await actor('kanya@demo-clinic.example');
+  mint = await actor('mint@demo-clinic.example');
+  beam = await actor('beam@demo-clinic.example');
   nok = await actor('line:Unok0000000000000000000000000000');
 });
 afterAll(async () => {
@@ -76,13 +89,14 @@ describe('update_workflow: confirm before writing', () => {
     expect(await counts(id)).toEqual(before);
 
     const [confirm, cancel] = buttons(proposed, ploy);
-    expect(cancel!.payload).toEqual({ action: 'update_workflow_cancel', args: {} });
     expect(confirm!.style).toBe('primary');
-    expect(confirm!.payload.action).toBe('update_workflow');
-    expect(confirm!.payload.args).toMatchObject({ action: 'stage', lead_id: id, stage: 'negotiation', followup: '2026-11-27T03:00:00.000Z', confirm: 'true' });
-    expect(Object.values(confirm!.payload.args).every((v) => typeof v === 'string')).toBe(true);
+    // The buttons carry only the pending confirmation's id; the plan stays on the server.
+    expect(confirm!.payload).toEqual({ action: 'confirm_action', args: { id: expect.any(String) } });
+    expect(cancel!.payload).toEqual({ action: 'cancel_action', args: { id: confirm!.payload.args.id } });
+    const [pending] = await q<{ tool: string; args: Record<string, string>; staff_user_id: string }>('SELECT tool, args, staff_user_id FROM pending_confirmations WHERE id = $1', [confirm!.payload.args.id]);
+    expect(pending).toMatchObject({ tool: 'update_workflow', staff_user_id: ploy.staffUserId, args: { action: 'stage', lead_id: id, stage: 'negotiation', followup: '2026-11-27T03:00:00.000Z' } });
 
-    const done = await call(ploy, 'update_workflow', confirm!.payload.args);
+    const done = await call(ploy, 'confirm_action', confirm!.payload.args);
     expect(present(done, ploy).text).toMatch(/^Done: นก moved from Contacted to Negotiation and follow-up scheduled for Fri 27 Nov/);
     const after = await counts(id);
     expect(after).toMatchObject({ stage: 'negotiation', activities: before.activities + 2, followups: before.followups + 1 });
@@ -99,12 +113,12 @@ describe('update_workflow: confirm before writing', () => {
     const [lead] = await q<{ next_followup_at: Date; scored_at: Date | null }>('SELECT next_followup_at, scored_at FROM leads WHERE id = $1', [id]);
     expect(lead!.next_followup_at.toISOString()).toBe('2026-11-27T03:00:00.000Z');
     expect(lead!.scored_at).toBeNull();
-    const audit = await q<{ tool: string; outcome: string }>(`SELECT tool, outcome FROM audit_log WHERE tool = 'update_workflow' AND actor_id = $1 ORDER BY id`, [ploy.staffUserId]);
-    expect(audit.slice(-2)).toEqual([{ tool: 'update_workflow', outcome: 'ok' }, { tool: 'update_workflow', outcome: 'ok' }]);
+    const audit = await q<{ tool: string; outcome: string }>(`SELECT tool, outcome FROM audit_log WHERE tool IN ('update_workflow', 'confirm_action') AND actor_id = $1 ORDER BY id`, [ploy.staffUserId]);
+    expect(audit.slice(-2)).toEqual([{ tool: 'update_workflow', outcome: 'ok' }, { tool: 'confirm_action', outcome: 'ok' }]);
 
     // A second press of the same button (double click, redelivery) writes nothing.
-    const again = await call(ploy, 'update_workflow', confirm!.payload.args);
-    expect(present(again, ploy).text).toMatch(/^Already done/);
+    const again = await call(ploy, 'confirm_action', confirm!.payload.args);
+    expect(present(again, ploy).text).toMatch(/already pressed/);
     expect(await counts(id)).toEqual(after);
   });
 
@@ -130,16 +144,16 @@ describe('update_workflow: the pipeline policy', () => {
   });
 
   it('keeps a won lead closed for a rep; a manager may reopen it', async () => {
-    const rep = await call(ploy, 'update_workflow', { action: 'stage', lead: 'Somjai Kaewmanee', stage: 'proposal' });
+    const rep = await call(beam, 'update_workflow', { action: 'stage', lead: 'Somjai Kaewmanee', stage: 'proposal' });
     expect(!rep.ok && rep.error.message).toMatch(/only a manager can reopen/);
     const mgr = await call(kanya, 'update_workflow', { action: 'stage', lead: 'Somjai Kaewmanee', stage: 'proposal' });
     expect(mgr.ok).toBe(true);
   });
 
   it('resolves stage names in Thai and refuses unknown ones with the list', async () => {
-    const ok = await call(ploy, 'update_workflow', { action: 'ย้าย', lead: 'Somjai Chaiyaporn', stage: 'ขั้นต่อรอง' });
+    const ok = await call(mint, 'update_workflow', { action: 'ย้าย', lead: 'Somjai Chaiyaporn', stage: 'ขั้นต่อรอง' });
     expect(ok.ok && ok.result.data).toMatchObject({ kind: 'confirm', plan: { steps: [{ type: 'stage', to: { key: 'negotiation' } }] } });
-    const bad = await call(ploy, 'update_workflow', { action: 'stage', lead: 'Somjai Chaiyaporn', stage: 'banana' });
+    const bad = await call(mint, 'update_workflow', { action: 'stage', lead: 'Somjai Chaiyaporn', stage: 'banana' });
     expect(!bad.ok && bad.error).toBeInstanceOf(ToolInputError);
     expect(!bad.ok && bad.error.message).toContain('There is no stage "banana"');
   });
@@ -148,7 +162,7 @@ describe('update_workflow: the pipeline policy', () => {
     const amb = await call(ploy, 'update_workflow', { action: 'note', lead: 'Somjai', body: 'x' });
     expect(!amb.ok && amb.error).toBeInstanceOf(AmbiguousLeadError);
     const id = await leadId('Somjai Chaiyaporn');
-    const her = await call(ploy, 'update_workflow', { action: 'note', lead: 'her', body: 'likes the new promo' }, id);
+    const her = await call(mint, 'update_workflow', { action: 'note', lead: 'her', body: 'likes the new promo' }, id);
     expect(her.ok && her.result.focusLeadId).toBe(id);
     const nobody = await call(ploy, 'update_workflow', { action: 'note', lead: 'her', body: 'x' });
     expect(nobody.ok).toBe(false);
@@ -157,12 +171,11 @@ describe('update_workflow: the pipeline policy', () => {
 
 describe('update_workflow: notes, calls, meetings, tasks, follow-ups', () => {
   it('writes a note, a call and a meeting as activities with the rep and marks the score stale', async () => {
-    const id = await leadId('Somjai Chaiyaporn');
+    const id = await leadId('สมใจ ชัยพร'); // Ploy's own lead
     for (const [action, body] of [['note', 'prefers evenings'], ['call', 'interested in HIFU'], ['meeting', 'came for a skin scan']] as const) {
       const p = await call(ploy, 'update_workflow', { action, lead_id: id, body });
       expect(p.ok).toBe(true);
-      const [btn] = buttons(p, ploy);
-      const done = await call(ploy, 'update_workflow', btn!.payload.args);
+      const done = await pressConfirm(p, ploy);
       expect(done.ok).toBe(true);
     }
     const acts = await q<{ kind: string; body: string; staff_user_id: string }>(`SELECT kind, body, staff_user_id FROM activities WHERE lead_id = $1 AND occurred_at = $2 ORDER BY kind`, [id, NOW]);
@@ -176,18 +189,18 @@ describe('update_workflow: notes, calls, meetings, tasks, follow-ups', () => {
   });
 
   it('creates a task due at the parsed time for "me", or for the lead owner by default', async () => {
-    const id = await leadId('Somjai Chaiyaporn'); // owned by Mint
-    const mine = await call(ploy, 'update_workflow', { action: 'remind', assignee: 'me', lead_id: id, body: 'call Somjai', when: 'tomorrow at 4pm' });
-    expect(present(mine, ploy).text).toContain('Create a task for Ploy Rattanakul about Somjai Chaiyaporn: “call Somjai”, due Sat 21 Nov');
-    await call(ploy, 'update_workflow', buttons(mine, ploy)[0]!.payload.args);
-    const owner = await call(ploy, 'update_workflow', { action: 'task', lead_id: id, body: 'send the price list', when: 'in 3 days' });
-    await call(ploy, 'update_workflow', buttons(owner, ploy)[0]!.payload.args);
+    const id = await leadId('Somjai Chaiyaporn'); // owned by Mint; Kanya manages the team
+    const mine = await call(kanya, 'update_workflow', { action: 'remind', assignee: 'me', lead_id: id, body: 'call Somjai', when: 'tomorrow at 4pm' });
+    expect(present(mine, kanya).text).toContain('Create a task for Kanya Srisawat about Somjai Chaiyaporn: “call Somjai”, due Sat 21 Nov');
+    await pressConfirm(mine, kanya);
+    const owner = await call(kanya, 'update_workflow', { action: 'task', lead_id: id, body: 'send the price list', when: 'in 3 days' });
+    await pressConfirm(owner, kanya);
     const tasks = await q<{ title: string; kind: string; due_at: Date; assignee: string }>(
       `SELECT t.title, t.kind, t.due_at, s.name AS assignee FROM tasks t JOIN staff_users s ON s.id = t.assignee_id WHERE t.lead_id = $1 AND t.created_at = $2 ORDER BY t.due_at`,
       [id, NOW],
     );
     expect(tasks.map((t) => [t.title, t.kind, t.due_at.toISOString(), t.assignee])).toEqual([
-      ['call Somjai', 'call', '2026-11-21T09:00:00.000Z', 'Ploy Rattanakul'],
+      ['call Somjai', 'call', '2026-11-21T09:00:00.000Z', 'Kanya Srisawat'],
       ['send the price list', 'todo', '2026-11-23T03:00:00.000Z', 'Mint Chaiyasit'],
     ]);
   });
@@ -210,12 +223,12 @@ describe('update_workflow: assignment rules and roles', () => {
     const id = await leadId('สมใจ ชัยพร'); // Ploy's
     const p = await call(ploy, 'update_workflow', { action: 'assign', lead_id: id, assignee: 'Mint' });
     expect(present(p, ploy).text).toContain('Assign สมใจ ชัยพร to Mint Chaiyasit (owner now: Ploy Rattanakul)');
-    await call(ploy, 'update_workflow', buttons(p, ploy)[0]!.payload.args);
+    await pressConfirm(p, ploy);
     const [row] = await q<{ owner: string }>('SELECT s.name AS owner FROM leads l JOIN staff_users s ON s.id = l.owner_id WHERE l.id = $1', [id]);
     expect(row!.owner).toBe('Mint Chaiyasit');
     const [act] = await q<{ kind: string }>(`SELECT kind FROM activities WHERE lead_id = $1 AND kind = 'assignment' AND occurred_at = $2`, [id, NOW]);
     expect(act).toBeDefined();
-    const back = await call(kanya, 'update_workflow', { action: 'assign', lead_id: id, assignee: 'ploy@demo-clinic.example', confirm: 'true' });
+    const back = await confirmed(kanya, { action: 'assign', lead_id: id, assignee: 'ploy@demo-clinic.example' });
     expect(back.ok).toBe(true);
   });
 
@@ -226,7 +239,7 @@ describe('update_workflow: assignment rules and roles', () => {
     expect(free).toBeDefined();
     const give = await call(ploy, 'update_workflow', { action: 'assign', lead_id: free!.id, assignee: 'Beam' });
     expect(!give.ok && give.error.message).toMatch(/take an unassigned lead for themselves/);
-    const take = await call(ploy, 'update_workflow', { action: 'assign', lead_id: free!.id, assignee: 'me', confirm: 'true' });
+    const take = await confirmed(ploy, { action: 'assign', lead_id: free!.id, assignee: 'me' });
     expect(take.ok).toBe(true);
     expect((await counts(free!.id)).owner).toBe(ploy.staffUserId);
   });

@@ -70,9 +70,8 @@ describe('rules router: matching phrases (en/th/ar)', () => {
 });
 
 describe('tool schemas', () => {
-  it('reads button strings: confirm "false" is false, limit is a number capped at 20', () => {
-    expect(updateWorkflow.input.parse({ action: 'note', body: 'x', confirm: 'false' }).confirm).toBe(false);
-    expect(updateWorkflow.input.parse({ action: 'note', body: 'x', confirm: 'true' }).confirm).toBe(true);
+  it('takes no confirm flag (only a pending confirmation confirms), and limit is a number capped at 20', () => {
+    expect('confirm' in updateWorkflow.input.parse({ action: 'note', body: 'x', confirm: 'true' })).toBe(false);
     expect(matchListings.input.parse({ lead: 'Faisal', limit: '50' }).limit).toBe(20);
     expect(matchListings.input.parse({ lead: 'Faisal', limit: '3' }).limit).toBe(3);
     expect(matchListings.input.safeParse({ lead: 'Faisal', limit: '0' }).success).toBe(false);

@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/database.ts';
+import { checkText, checkWords, emailCandidates, nameCandidates, phoneWindows } from './normalise.ts';
 
 /**
  * The last wall before a reply reaches a customer: whatever the model was
@@ -49,40 +50,81 @@ export function internalLanguage(text: string): string | undefined {
   return INTERNAL.find((re) => re.test(text))?.source;
 }
 
+/**
+ * Checks one reply part against the tenant's data through indexes
+ * (db/migrations/0041_reply_check_index.sql): phones by the last nine digits
+ * of any digit run, emails (also spelled out), names in either order, and
+ * notes by overlapping chunks, all after the normalisation in normalise.ts.
+ */
 export async function checkCustomerReply(sql: Sql, ownLeadId: string, text: string): Promise<ReplyVerdict> {
   const reasons: string[] = [];
-  const tails = phoneTails(text);
-  if (tails.length) {
+  const windows = phoneWindows(text);
+  if (windows.length) {
     const { rows } = await sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM leads WHERE id <> $1 AND phone IS NOT NULL AND right(regexp_replace(phone, '\\D', '', 'g'), 9) = ANY($2::text[])`,
-      [ownLeadId, tails.map((t) => t.slice(-9))],
+      `SELECT count(*)::int AS n FROM leads WHERE tenant_id = closer_current_tenant() AND id <> $1 AND phone IS NOT NULL
+         AND right(regexp_replace(phone, '\\D', '', 'g'), 9) = ANY($2::text[])`,
+      [ownLeadId, windows],
     );
     if (rows[0]!.n > 0) reasons.push('another lead\'s phone number');
   }
-  const emails = emailsIn(text);
+  const emails = emailCandidates(text);
   if (emails.length) {
-    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM leads WHERE id <> $1 AND lower(email) = ANY($2::text[])`, [ownLeadId, emails]);
+    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM leads WHERE tenant_id = closer_current_tenant() AND id <> $1 AND email IS NOT NULL AND lower(email) = ANY($2::text[])`, [ownLeadId, emails]);
     if (rows[0]!.n > 0) reasons.push('another lead\'s email');
   }
-  // Full names only (display name, or first + last): first names alone collide with staff names and ordinary words.
-  // Names shorter than four characters are skipped for the same reason. A name the customer shares is not a leak.
-  const lowered = text.normalize('NFKC').toLowerCase();
-  const { rows: names } = await sql.query<{ name: string }>(
-    `SELECT DISTINCT lower(x.name) AS name FROM leads l
-       CROSS JOIN LATERAL (VALUES (l.display_name), (l.first_name || coalesce(' ' || l.last_name, ''))) AS x(name)
-     WHERE l.id <> $1 AND (char_length(x.name) >= 6 OR (char_length(x.name) >= 4 AND position(' ' in x.name) > 0))
-       AND position(lower(x.name) in $2) > 0`,
-    [ownLeadId, lowered],
+  if (await leaksName(sql, ownLeadId, text)) reasons.push('another lead\'s name');
+  if (internalLanguage(text.normalize('NFKC').replace(/[\u00AD\u200B-\u200F\u2060\uFEFF]/g, ''))) reasons.push('internal scoring or notes');
+  if (await leaksNote(sql, text)) reasons.push('an internal note');
+  return { ok: reasons.length === 0, reasons };
+}
+
+/**
+ * Another lead's full name, in either order: the display name as a whole, or
+ * first and last name both present. Candidates come from indexed name words;
+ * names shorter than 6 characters (4 with a space) are skipped, as are the
+ * customer's own names and staff names (see README: short nicknames are a
+ * known limit).
+ */
+async function leaksName(sql: Sql, ownLeadId: string, text: string): Promise<boolean> {
+  const cands = nameCandidates(text);
+  if (!cands.length) return false;
+  const { rows } = await sql.query<{ display_name: string; first_name: string | null; last_name: string | null }>(
+    `SELECT display_name, first_name, last_name FROM leads
+     WHERE tenant_id = closer_current_tenant() AND id <> $1
+       AND (lower(first_name) = ANY($2::text[]) OR lower(last_name) = ANY($2::text[]) OR split_part(lower(display_name), ' ', 1) = ANY($2::text[]))
+     LIMIT 500`,
+    [ownLeadId, cands],
   );
-  const own = (await sql.query<{ d: string; f: string }>(`SELECT lower(display_name) AS d, lower(first_name || coalesce(' ' || last_name, '')) AS f FROM leads WHERE id = $1`, [ownLeadId])).rows[0];
-  const staff = new Set((await sql.query<{ s: string }>(`SELECT lower(name) AS s FROM staff_users`)).rows.map((r) => r.s));
-  const leaked = names.map((r) => r.name.toLowerCase()).filter((n) => n !== own?.d && n !== own?.f && !staff.has(n));
-  if (leaked.length) reasons.push('another lead\'s name');
-  if (internalLanguage(text)) reasons.push('internal scoring or notes');
-  const { rows: notes } = await sql.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM activities WHERE kind = 'note' AND char_length(body) >= 24 AND position(left(body, 40) in $1) > 0`,
+  if (!rows.length) return false;
+  const own = (await sql.query<{ d: string; f: string | null; l: string | null }>(`SELECT display_name AS d, first_name AS f, last_name AS l FROM leads WHERE id = $1`, [ownLeadId])).rows[0];
+  const staff = new Set((await sql.query<{ s: string }>(`SELECT name AS s FROM staff_users`)).rows.map((r) => checkText(r.s)));
+  const ownNames = new Set([own?.d, [own?.f, own?.l].filter(Boolean).join(' '), [own?.l, own?.f].filter(Boolean).join(' ')].filter((x): x is string => Boolean(x)).map(checkText));
+  const words = new Set(checkWords(text));
+  const joined = checkWords(text).join('');
+  const long = (n: string) => n.replace(/ /g, '').length >= 6 || (n.includes(' ') && n.replace(/ /g, '').length >= 4);
+  for (const r of rows) {
+    const display = checkText(r.display_name);
+    const first = r.first_name ? checkText(r.first_name) : '';
+    const last = r.last_name ? checkText(r.last_name) : '';
+    const full = [first, last].filter(Boolean).join(' ');
+    if (ownNames.has(display) || ownNames.has(full) || staff.has(display) || staff.has(full)) continue;
+    if (long(display) && joined.includes(display.replace(/ /g, ''))) return true;
+    // Either order, anywhere in the reply: "Chaiyaporn, Somjai" is the same leak as "Somjai Chaiyaporn".
+    if (first && last && long(full)) {
+      const has = (part: string) => words.has(part) || joined.includes(part.replace(/ /g, ''));
+      if (has(first) && has(last)) return true;
+    }
+  }
+  return false;
+}
+
+/** An internal note: reply chunks (same function as the index) matching chunks of one note worth 20 characters or more. */
+async function leaksNote(sql: Sql, text: string): Promise<boolean> {
+  const { rows } = await sql.query<{ chars: number }>(
+    `SELECT sum(char_length(n.chunk))::int AS chars FROM note_chunks n
+     WHERE n.tenant_id = closer_current_tenant() AND n.chunk = ANY(closer_note_chunks($1))
+     GROUP BY n.activity_id ORDER BY 1 DESC LIMIT 1`,
     [text],
   );
-  if (notes[0]!.n > 0) reasons.push('an internal note');
-  return { ok: reasons.length === 0, reasons };
+  return (rows[0]?.chars ?? 0) >= 20;
 }

@@ -4,13 +4,14 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import type { Actor } from '../../core/actors.ts';
 import type { Tenant } from '../../core/tenants.ts';
-import { invokeTool, toolsFor, type ToolOutcome } from '../../tools/run.ts';
+import { invokeTool, modelToolsFor, type ToolOutcome } from '../../tools/run.ts';
 import type { AnyTool } from '../../tools/types.ts';
 import { AmbiguousLeadError } from '../../core/leads/resolve.ts';
 import { sanitiseForCustomer, type CustomerSelf } from '../guardrails/sanitise.ts';
+import { markUntrusted } from '../guardrails/untrusted.ts';
 
-/** Arguments only a person may set, by pressing a button: a model never confirms a write. */
-const PERSON_ONLY_ARGS = ['confirm'];
+/** Arguments a model has no business setting (idempotency keys of confirmed writes). */
+const PERSON_ONLY_ARGS = ['confirm', 'confirm_id'];
 const MAX_TOOL_TEXT = 6000;
 
 /** Everything the tools did during one turn: what to show, what to log, where the focus moved. */
@@ -34,7 +35,9 @@ export interface ToolContextForTurn {
 
 /** The tool's input as JSON Schema for the model, without person-only arguments. */
 export function modelSchema(t: AnyTool): Record<string, unknown> {
-  const schema = z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // A plain copy: zod's result keeps a link to the schema it came from, and LangChain's converter regenerates the
+  // JSON Schema from that link (person-only arguments included) when it is handed the object itself.
+  const schema = JSON.parse(JSON.stringify(z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }))) as Record<string, unknown>;
   delete schema.$schema;
   const props = schema.properties as Record<string, unknown> | undefined;
   if (props) for (const k of PERSON_ONLY_ARGS) delete props[k];
@@ -66,6 +69,7 @@ export async function executeToolCall(ctx: ToolContextForTurn, log: TurnToolLog,
     now: ctx.now,
     conversationId: ctx.conversationId,
     focusLeadId: log.focusLeadId ?? ctx.focusLeadId,
+    origin: 'model',
   });
   log.calls.push({ name, args: outcome.args });
   log.outcomes.push(outcome);
@@ -74,7 +78,7 @@ export async function executeToolCall(ctx: ToolContextForTurn, log: TurnToolLog,
     log.focusLeadId = outcome.result.focusLeadId;
     log.focusChanged = true;
   }
-  const data = ctx.customer ? sanitiseForCustomer(outcome.result.data, ctx.customer) : outcome.result.data;
+  const data = ctx.customer ? sanitiseForCustomer(outcome.result.data, ctx.customer) : markUntrusted(outcome.result.data);
   const text = JSON.stringify(data ?? null);
   return text.length > MAX_TOOL_TEXT ? `${text.slice(0, MAX_TOOL_TEXT)}…(truncated)` : text;
 }
@@ -87,7 +91,7 @@ export async function executeToolCall(ctx: ToolContextForTurn, log: TurnToolLog,
  * schema with its coercions, and invalid ones are audited).
  */
 export function buildLangChainTools(ctx: ToolContextForTurn, log: TurnToolLog): StructuredToolInterface[] {
-  return toolsFor(ctx.actor).map(
+  return modelToolsFor(ctx.actor).map(
     (t) => tool(async (raw: unknown) => executeToolCall(ctx, log, t.name, raw), { name: t.name, description: t.description, schema: modelSchema(t) }) as StructuredToolInterface,
   );
 }

@@ -80,7 +80,10 @@ export class RulesAgent implements Agent {
     }
     if (!outcome.ok) {
       const key = outcome.error.code === 'POLICY' ? 'errors.refused' : 'errors.bad_input';
-      return { ...base, replies: [outbound([{ type: 'text', text: t(key, { reason: outcome.error.message }) }])], toolCalls };
+      // A refusal with its own translated sentence (ownership, someone else's confirmation) says it in the reader's language.
+      const i18n = outcome.error.context.i18n;
+      const reason = typeof i18n === 'string' ? t(i18n, outcome.error.context) : outcome.error.message;
+      return { ...base, replies: [outbound([{ type: 'text', text: t(key, { reason }) }])], toolCalls };
     }
     const reply = outcome.tool.present(outcome.result, { tenant, actor, locale, t, now: input.now });
     return { ...base, replies: [reply], toolCalls, focusLeadId: outcome.result.focusLeadId, unhandled: couldNotHelp(outcome) };

@@ -41,19 +41,23 @@ export const lineModule: ChannelModule = {
     http.post('/webhooks/line/:accountId', async (c) => {
       const account = await accounts.byId(c.req.param('accountId'));
       if (!account || account.channel !== 'line' || account.status !== 'active') return c.json({ error: 'unknown account' }, 404);
-      // The signature covers the exact bytes LINE sent: verify before parsing anything.
-      const raw = await c.req.text();
+      // The signature covers the exact bytes LINE sent: verify them before decoding anything (not even as UTF-8).
+      const bytes = Buffer.from(await c.req.arrayBuffer());
       const signature = c.req.header('x-line-signature');
       const secret = account.secrets.channelSecret;
-      if (!secret || !signature || !validateSignature(raw, secret, signature)) return c.json({ error: 'bad signature' }, 401);
+      if (!secret || !signature || !validateSignature(bytes, secret, signature)) return c.json({ error: 'bad signature' }, 401);
       let body: unknown;
       try {
-        body = JSON.parse(raw);
+        body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
       } catch {
-        return c.json({ error: 'body is not JSON' }, 400);
+        ctx.log.warn({ account: account.id }, 'LINE webhook refused: signed body is not UTF-8 JSON');
+        return c.json({ error: 'body is not UTF-8 JSON' }, 400);
       }
       const parsed = LineWebhookSchema.safeParse(body);
-      if (!parsed.success) return c.json({ error: 'not a LINE webhook body' }, 400);
+      if (!parsed.success) {
+        ctx.log.warn({ account: account.id }, 'LINE webhook refused: not a webhook body');
+        return c.json({ error: 'not a LINE webhook body' }, 400);
+      }
       // In order: a follow followed by a message in one delivery must be stored in that order.
       for (const raw of parsed.data.events) {
         const e = await normaliseEvent(raw, account, codec);

@@ -20,3 +20,17 @@ export async function remoteAsk(lock: LockInfo, input: LocalSendInput, timeoutMs
   if (!res.ok) throw new CloserError(body.error ?? `The running Closer answered ${res.status}.`, body.code ?? 'REMOTE');
   return body;
 }
+
+/** Asks the running process for a one-time web chat link (only the lock-file token may). */
+export async function remoteLoginLink(lock: LockInfo): Promise<string> {
+  if (!lock.url) throw new CloserError(`Closer (pid ${lock.pid}) is running without its HTTP server.`, 'REMOTE');
+  let res: Response;
+  try {
+    res = await fetch(`${lock.url}/local/api/login-links`, { method: 'POST', headers: { 'x-closer-token': lock.token }, signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new CloserError(`Cannot reach the running Closer at ${lock.url}: ${(err as Error).message}.`, 'REMOTE');
+  }
+  const body = (await res.json().catch(() => ({}))) as { path?: string; error?: string };
+  if (!res.ok || !body.path) throw new CloserError(body.error ?? `The running Closer answered ${res.status}.`, 'REMOTE');
+  return `${lock.url}${body.path}`;
+}

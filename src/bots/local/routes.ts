@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
@@ -10,6 +9,7 @@ import { getTenantBySlug, listTenants } from '../../core/tenants.ts';
 import { ButtonPayloadSchema } from '../../core/messages/types.ts';
 import { CloserError, describeError } from '../../errors.ts';
 import { localAsk, localSend } from './session.ts';
+import { hasSession, hostGuard, sameSecret, setSessionCookie, type LocalSessions } from './auth.ts';
 
 const PAGE = fileURLToPath(new URL('./web/index.html', import.meta.url));
 
@@ -22,24 +22,73 @@ const SendSchema = z.object({
   messageId: z.string().min(1).max(200).optional(),
 });
 
+/** What the local routes serve: the browser chat (sessions from one-time links) and/or only the API `closer ask` uses. */
+export interface LocalRoutesOptions {
+  /** The lock-file token of this process (`closer ask`/`chat` read it from `.closer/closer.lock`, mode 600). */
+  token: string | undefined;
+  sessions: LocalSessions;
+  /** Serve the web page and accept browser sessions (LOCAL_CHAT). */
+  web: boolean;
+  /** When set, /local/login also takes this password (local chat on a non-loopback address, production or a server database). */
+  password: string | undefined;
+  /** Host names besides loopback the local chat answers to (PUBLIC_URL's, an explicit HOST). */
+  allowedHosts: string[];
+}
+
 /**
  * The local channel over HTTP: the web chat page and its API, and the
  * endpoint a second `closer ask` process uses to run a turn in this one.
- * Every API call needs this process's token (embedded in the page, and in
- * `.closer/closer.lock` for the CLI).
+ * Every API call needs either this process's lock-file token (header only)
+ * or a browser session set by a one-time link; every request must name an
+ * allowed host, and a browser's Origin must match it (DNS rebinding).
  */
-export function localRoutes(app: App, token: string): Hono {
+export function localRoutes(app: App, opts: LocalRoutesOptions): Hono {
   const r = new Hono();
-  const html = () => fs.readFileSync(PAGE, 'utf8').replace('__CLOSER_TOKEN__', token);
+  const guard = hostGuard(opts.allowedHosts);
+  r.use('/', guard);
+  r.use('/local/*', guard);
 
-  r.get('/', (c) => c.html(html()));
+  if (opts.web) {
+    r.get('/', (c) => (hasSession(c, opts.sessions) ? c.html(fs.readFileSync(PAGE, 'utf8')) : c.html(loginPage(Boolean(opts.password)), 401)));
+    r.get('/local/login/:token', (c) => {
+      const session = opts.sessions.redeem(c.req.param('token'));
+      if (!session) return c.html(loginPage(Boolean(opts.password), 'This link was already used or has expired.'), 403);
+      setSessionCookie(c, session);
+      return c.redirect('/', 303);
+    });
+    if (opts.password) {
+      const password = opts.password;
+      r.get('/local/login', (c) => c.html(loginPage(true)));
+      r.post('/local/login', async (c) => {
+        const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+        const given = typeof form.password === 'string' ? form.password : '';
+        if (!sameSecret(given, password)) return c.html(loginPage(true, 'Wrong password.'), 401);
+        setSessionCookie(c, opts.sessions.newSession());
+        return c.redirect('/', 303);
+      });
+    }
+  }
 
   r.use('/local/api/*', async (c, next) => {
-    const given = c.req.header('x-closer-token') ?? c.req.query('token') ?? '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) return c.json({ error: 'missing or wrong local token' }, 401);
-    await next();
+    const given = c.req.header('x-closer-token');
+    if (given !== undefined && opts.token && sameSecret(given, opts.token)) {
+      c.set('localAuth' as never, 'token' as never);
+      return next();
+    }
+    if (opts.web && hasSession(c, opts.sessions)) {
+      // A browser always sends Origin on a POST; a state-changing request without one did not come from our page.
+      if (c.req.method !== 'GET' && c.req.header('origin') === undefined) return c.json({ error: 'cross-origin requests are refused' }, 403);
+      return next();
+    }
+    return c.json({ error: 'not signed in: open the one-time link printed by `closer start` (or `npx closer web-link`)' }, 401);
+  });
+
+  // `closer web-link`: a new one-time link, for the lock-file token holder only (never for a browser session).
+  r.post('/local/api/login-links', (c) => {
+    const given = c.req.header('x-closer-token');
+    if (!opts.web) return c.json({ error: 'the local web chat is off (LOCAL_CHAT)' }, 404);
+    if (given === undefined || !opts.token || !sameSecret(given, opts.token)) return c.json({ error: 'only `closer web-link` (the lock-file token) may ask for a login link' }, 403);
+    return c.json({ path: `/local/login/${opts.sessions.newLinkToken()}` });
   });
 
   r.get('/local/api/people', async (c) => {
@@ -151,4 +200,14 @@ function errorResponse(c: Context, err: unknown): Response {
     return c.json({ error: err.message, code: err.code }, status);
   }
   throw err instanceof Error ? err : new Error(describeError(err));
+}
+
+/** The page shown without a session: how to get one (no data, no token). */
+function loginPage(password: boolean, problem?: string): string {
+  const form = password
+    ? `<form method="post" action="/local/login"><label>Password <input type="password" name="password" autocomplete="current-password" required></label> <button>Sign in</button></form>`
+    : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Closer — sign in</title></head><body style="font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto">
+<h1>Closer · local chat</h1>${problem ? `<p style="color:#cf222e">${problem}</p>` : ''}
+<p>Open the one-time link printed by <code>npx closer start</code>, or print a new one with <code>npx closer web-link</code> on this machine.</p>${form}</body></html>`;
 }

@@ -52,10 +52,15 @@ export const ANONYMOUS_WARNING =
   'Microsoft Teams account is in ANONYMOUS mode (no app id): webhook requests are NOT authenticated and replies carry no token. For local testing with the Bot Framework Emulator or a fake connector only.';
 
 /**
- * Why an anonymous account may not run here, or undefined. In production
- * anybody who finds the webhook URL could write as any user, so it is refused.
+ * Why an anonymous account may not run here, or undefined. Anybody who finds
+ * the webhook URL could write as any user, so it runs only where a developer
+ * asked for it explicitly (MSTEAMS_ALLOW_ANONYMOUS=on), never in production:
+ * NODE_ENV defaults to development, so it cannot be the switch.
  */
-export function anonymousRefusal(s: TeamsSettings, env: string | undefined): string | undefined {
-  if (s.mode !== 'anonymous' || env !== 'production') return undefined;
-  return 'Microsoft Teams account has no app id (anonymous mode), which is refused when NODE_ENV=production. Add it again with `closer channels add msteams --tenant <slug> --app-id <Microsoft App ID> --app-password <client secret>` (from the Azure Bot resource).';
+export function anonymousRefusal(s: TeamsSettings, where: { env: string | undefined; allowAnonymous: boolean }): string | undefined {
+  if (s.mode !== 'anonymous') return undefined;
+  const fix = 'Add it again with `closer channels add msteams --tenant <slug> --app-id <Microsoft App ID> --app-password <client secret>` (from the Azure Bot resource).';
+  if (where.env === 'production') return `Microsoft Teams account has no app id (anonymous mode), which is refused when NODE_ENV=production. ${fix}`;
+  if (!where.allowAnonymous) return `Microsoft Teams account has no app id (anonymous mode), which is refused unless MSTEAMS_ALLOW_ANONYMOUS=on (local development with the Bot Framework Emulator only). ${fix}`;
+  return undefined;
 }

@@ -41,7 +41,7 @@ async function announceAnonymousAccounts(ctx: ChannelContext): Promise<void> {
     if (!account) continue;
     const s = teamsSettings(account);
     if (s.mode !== 'anonymous') continue;
-    const refusal = anonymousRefusal(s, ctx.config.env);
+    const refusal = anonymousRefusal(s, { env: ctx.config.env, allowAnonymous: ctx.config.msteamsAllowAnonymous });
     if (refusal) ctx.log.error({ account: id, name: account.name }, refusal);
     else warnAnonymous(ctx, account, 'start-up');
   }
@@ -53,10 +53,10 @@ async function handleWebhook(c: HonoContext, ctx: ChannelContext, accounts: Acco
   const s = teamsSettings(account);
   let claims: Record<string, unknown> | undefined;
   if (s.mode === 'anonymous') {
-    const refusal = anonymousRefusal(s, ctx.config.env);
+    const refusal = anonymousRefusal(s, { env: ctx.config.env, allowAnonymous: ctx.config.msteamsAllowAnonymous });
     if (refusal) {
       ctx.log.error({ account: account.id }, refusal);
-      return c.json({ error: 'anonymous Teams accounts are refused in production' }, 401);
+      return c.json({ error: 'anonymous Teams accounts are refused (MSTEAMS_ALLOW_ANONYMOUS is off, or NODE_ENV=production)' }, 401);
     }
     warnAnonymous(ctx, account, 'webhook');
   } else {
@@ -127,7 +127,7 @@ export const msteamsModule: ChannelModule = {
     const progressKey = (messageId: string) => `${ctx.queues.prefix}:msteams:posted:${messageId}`;
     const token = async (account: ChannelAccount, s: TeamsSettings): Promise<string | undefined> => {
       if (s.mode === 'credentials') return tokens.token(s);
-      const refusal = anonymousRefusal(s, ctx.config.env);
+      const refusal = anonymousRefusal(s, { env: ctx.config.env, allowAnonymous: ctx.config.msteamsAllowAnonymous });
       if (refusal) throw new ChannelApiError(refusal, 'msteams', true);
       warnAnonymous(ctx, account, 'delivery');
       return undefined;

@@ -25,7 +25,10 @@ export type SlackRequest =
   | { kind: 'action'; teamId: string; userId: string; channel: string | undefined; messageTs: string | undefined; threadTs: string | undefined; payload: ButtonPayload; actionId: string; triggerId: string }
   /** The workspace removed the app, or revoked its bot token: nothing more can be sent there. */
   | { kind: 'uninstalled'; teamId: string; why: 'app_uninstalled' | 'tokens_revoked' }
-  | { kind: 'ignored'; teamId: string | undefined; why: string };
+  | { kind: 'ignored'; teamId: string | undefined; why: string; malformed?: boolean };
+
+/** Slack workspace ids (T…) and Enterprise Grid ids (E…): anything else is not Slack and is never looked up. */
+export const SLACK_TEAM_ID = /^[TE][A-Z0-9]{1,31}$/;
 
 const EventSchema = z.object({
   type: z.string(),
@@ -76,7 +79,7 @@ export function parseSlackRequest(rawBody: string, contentType: string | undefin
       try {
         json = JSON.parse(form.payload);
       } catch {
-        return { kind: 'ignored', teamId: undefined, why: 'unreadable payload' };
+        return { kind: 'ignored', teamId: undefined, why: 'unreadable payload', malformed: true };
       }
       return parseSlackInteraction(json);
     }
@@ -86,7 +89,7 @@ export function parseSlackRequest(rawBody: string, contentType: string | undefin
   try {
     json = JSON.parse(rawBody);
   } catch {
-    return { kind: 'ignored', teamId: undefined, why: 'not json' };
+    return { kind: 'ignored', teamId: undefined, why: 'not json', malformed: true };
   }
   return parseSlackEvent(json, opts);
 }
@@ -111,13 +114,18 @@ export function parseSocketEnvelope(type: string, payload: unknown, opts: { botU
 
 function parseSlackCommand(form: Record<string, unknown>, opts: { botUserId?: string | undefined }): SlackRequest {
   const cmd = CommandSchema.safeParse(form);
-  if (!cmd.success) return { kind: 'ignored', teamId: typeof form.team_id === 'string' ? form.team_id : undefined, why: 'unreadable form' };
+  if (!cmd.success) return { kind: 'ignored', teamId: typeof form.team_id === 'string' ? form.team_id : undefined, why: 'unreadable form', malformed: true };
   return { kind: 'command', teamId: cmd.data.team_id, userId: cmd.data.user_id, channel: cmd.data.channel_id, text: cleanSlackText(cmd.data.text, opts.botUserId), triggerId: cmd.data.trigger_id };
 }
 
 function parseSlackEvent(json: unknown, opts: { botUserId?: string | undefined }): SlackRequest {
   const env = EnvelopeSchema.safeParse(json);
-  if (!env.success) return { kind: 'ignored', teamId: undefined, why: 'unknown envelope' };
+  if (!env.success) {
+    // Another envelope Slack sends (app_rate_limited…) is ignored; a body that is not an envelope at all is malformed.
+    const type = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as { type?: unknown }).type : undefined;
+    const known = typeof type === 'string' && type !== 'event_callback' && type !== 'url_verification';
+    return { kind: 'ignored', teamId: undefined, why: 'unknown envelope', ...(known ? {} : { malformed: true }) };
+  }
   if (env.data.type === 'url_verification') return { kind: 'url_verification', challenge: env.data.challenge };
   const { team_id: teamId, event_id: eventId, event } = env.data;
   if (event.type === 'app_uninstalled') return { kind: 'uninstalled', teamId, why: 'app_uninstalled' };
@@ -142,9 +150,13 @@ function parseSlackEvent(json: unknown, opts: { botUserId?: string | undefined }
 
 function parseSlackInteraction(json: unknown): SlackRequest {
   const p = ActionPayloadSchema.safeParse(json);
-  if (!p.success) return { kind: 'ignored', teamId: undefined, why: 'not a block action' };
+  if (!p.success) {
+    const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
+    // Other interactions (view_submission, shortcuts) are Slack's and ignored; anything else is malformed.
+    return { kind: 'ignored', teamId: undefined, why: 'not a block action', ...(typeof type === 'string' && type !== 'block_actions' ? {} : { malformed: true }) };
+  }
   const teamId = p.data.team?.id ?? p.data.user.team_id;
-  if (!teamId) return { kind: 'ignored', teamId: undefined, why: 'no team' };
+  if (!teamId) return { kind: 'ignored', teamId: undefined, why: 'no team', malformed: true };
   const action = p.data.actions[0]!;
   let payload: ButtonPayload | undefined;
   try {

@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import { LRUCache } from 'lru-cache';
 import { withSystem, withTenant } from '../../db/tenant.ts';
 import { getTenantById } from '../../core/tenants.ts';
 import { handoffForThread, recordStaffReply, resolveHandoff } from '../../core/handoff/service.ts';
@@ -11,7 +12,7 @@ import type { ChannelContext } from '../types.ts';
 import { slackClient } from './client.ts';
 import { HANDOFF_RESOLVE_ACTION } from './handoff.ts';
 import { homeView } from './home.ts';
-import { parseSlackRequest, slackChatId, type SlackRequest } from './normalise.ts';
+import { parseSlackRequest, SLACK_TEAM_ID, slackChatId, type SlackRequest } from './normalise.ts';
 import { staffForSlackUser, tenantAdmins } from './staff.ts';
 import { verifySlackSignature } from './verify.ts';
 import { slackDirectory } from './directory.ts';
@@ -29,30 +30,45 @@ type Staff = NonNullable<Awaited<ReturnType<typeof staffForSlackUser>>>;
  */
 export function mountSlack(http: Hono, ctx: ChannelContext, accounts = new AccountDirectory(ctx.db, ctx.secrets)): void {
   const handler = async (c: Context) => {
-    const raw = await c.req.text();
+    const rawBytes = Buffer.from(await c.req.arrayBuffer());
+    const raw = decodeUtf8(rawBytes);
     const accountParam = c.req.param('account');
-    const parsed = parseSlackRequest(raw, c.req.header('content-type'));
-    const account = await findAccount(accounts, accountParam, parsed);
-    const verdictFor = (a: ChannelAccount) =>
-      verifySlackSignature({ signingSecret: a.secrets.signing_secret ?? '', rawBody: raw, signature: c.req.header('x-slack-signature'), timestamp: c.req.header('x-slack-request-timestamp'), nowMs: Date.now() });
+    const byId = accountParam !== undefined && accountParam !== 'events';
+    const parsed = raw === undefined ? MALFORMED : parseSlackRequest(raw, c.req.header('content-type'));
+    const verdictFor = (signingSecret: string) =>
+      verifySlackSignature({ signingSecret, rawBody: rawBytes, signature: c.req.header('x-slack-signature'), timestamp: c.req.header('x-slack-request-timestamp'), nowMs: Date.now() });
+    if (!byId) {
+      // On the shared URL the body names the workspace. One that cannot be read, or names no valid workspace, is refused
+      // before any lookup or HMAC: nothing in it could be authenticated.
+      if (parsed.kind === 'ignored' && parsed.malformed) return badRequest(c, ctx, 'unreadable body');
+      if ('teamId' in parsed && parsed.teamId !== undefined && !SLACK_TEAM_ID.test(parsed.teamId)) return badRequest(c, ctx, 'not a Slack team id');
+    }
     let verified: ChannelAccount | undefined;
     let reason = 'no account';
-    if (account) {
-      const verdict = verdictFor(account);
-      if (verdict.ok) verified = account;
-      else reason = verdict.reason;
-    } else if (parsed.kind === 'url_verification') {
-      // Slack's URL check names no team: it is accepted if any workspace's signing secret signed it.
-      verified = (await activeSlackAccounts(ctx, accounts)).find((a) => verdictFor(a).ok);
+    if (parsed.kind === 'url_verification' && !byId) {
+      // Slack's URL check names no workspace: on the shared URL only the distributed app's signing secret (one HMAC) can sign it;
+      // an app added with `closer channels add slack` uses its own URL, /webhooks/slack/<account id>.
+      const appSecret = ctx.config.slackOAuth?.signingSecret;
+      if (appSecret && verdictFor(appSecret).ok) return c.json({ challenge: parsed.challenge });
+      reason = appSecret ? 'signature' : 'url check on the shared URL without SLACK_SIGNING_SECRET';
+    } else {
+      const account = await findAccount(accounts, byId ? accountParam : undefined, parsed);
+      if (account) {
+        const verdict = verdictFor(account.secrets.signing_secret ?? '');
+        if (verdict.ok) verified = account;
+        else reason = verdict.reason;
+      }
     }
     if (!verified) {
       ctx.log.warn({ reason, team: 'teamId' in parsed ? parsed.teamId : undefined }, 'slack request refused');
       return c.json({ error: 'unauthorised' }, 401);
     }
+    // Signed by this workspace but unreadable: a 400 (Slack shows it to the app's developer), logged once, nothing stored.
+    if (parsed.kind === 'ignored' && parsed.malformed) return badRequest(c, ctx, parsed.why);
     // The body names a team: it must be the one this signing secret belongs to.
     if ('teamId' in parsed && parsed.teamId && parsed.teamId !== verified.externalId) return c.json({ error: 'unauthorised' }, 401);
     const botUserId = typeof verified.config.bot_user_id === 'string' ? verified.config.bot_user_id : undefined;
-    const request = botUserId ? parseSlackRequest(raw, c.req.header('content-type'), { botUserId }) : parsed;
+    const request = botUserId && raw !== undefined ? parseSlackRequest(raw, c.req.header('content-type'), { botUserId }) : parsed;
     const outcome = await handleSlackRequest(ctx, verified, request, { transport: 'http', retry: c.req.header('x-slack-retry-num') ?? null });
     return outcome.kind === 'challenge' ? c.json({ challenge: outcome.challenge }) : c.body(null, 200);
   };
@@ -60,22 +76,28 @@ export function mountSlack(http: Hono, ctx: ChannelContext, accounts = new Accou
   http.post('/webhooks/slack/:account', handler);
 }
 
-async function findAccount(accounts: AccountDirectory, accountParam: string | undefined, parsed: SlackRequest): Promise<ChannelAccount | undefined> {
-  let account: ChannelAccount | undefined;
-  if (accountParam && accountParam !== 'events') account = await accounts.byId(accountParam);
-  else if ('teamId' in parsed && parsed.teamId) account = await accounts.byExternalId('slack', parsed.teamId);
-  if (!account || account.channel !== 'slack' || account.status !== 'active' || !account.secrets.signing_secret) return undefined;
-  return account;
+const MALFORMED: SlackRequest = { kind: 'ignored', teamId: undefined, why: 'not UTF-8', malformed: true };
+
+/** The body as text, or undefined when it is not valid UTF-8 (the signature is still checked on the bytes). */
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
-async function activeSlackAccounts(ctx: ChannelContext, accounts: AccountDirectory): Promise<ChannelAccount[]> {
-  const ids = await withSystem(ctx.db, async (sql) => (await sql.query<{ id: string }>(`SELECT id FROM channel_accounts WHERE channel = 'slack' AND status = 'active'`)).rows);
-  const out: ChannelAccount[] = [];
-  for (const { id } of ids) {
-    const a = await accounts.byId(id);
-    if (a?.secrets.signing_secret) out.push(a);
-  }
-  return out;
+function badRequest(c: Context, ctx: ChannelContext, why: string): Response {
+  ctx.log.info({ why }, 'slack request with an unreadable body refused');
+  return c.json({ error: 'body is not a Slack request' }, 400);
+}
+
+async function findAccount(accounts: AccountDirectory, accountParam: string | undefined, parsed: SlackRequest): Promise<ChannelAccount | undefined> {
+  let account: ChannelAccount | undefined;
+  if (accountParam) account = await accounts.byId(accountParam);
+  else if ('teamId' in parsed && parsed.teamId && SLACK_TEAM_ID.test(parsed.teamId)) account = await accounts.byExternalId('slack', parsed.teamId);
+  if (!account || account.channel !== 'slack' || account.status !== 'active' || !account.secrets.signing_secret) return undefined;
+  return account;
 }
 
 /** Work that calls Slack after we have answered; its failure is logged, never surfaced to Slack's request. */
@@ -183,15 +205,15 @@ export async function handleSlackRequest(ctx: ChannelContext, account: ChannelAc
 
 // Staff mappings change rarely and every Slack request needs one: a short cache keeps a database round trip out of the 3-second ack.
 const STAFF_TTL_MS = 10_000;
-const staffCache = new Map<string, { at: number; staff: Staff | undefined }>();
+// Only signed requests reach it, so it holds real workspace users; bounded all the same, and only mapped staff are kept.
+const staffCache = new LRUCache<string, Staff>({ max: 10_000, ttl: STAFF_TTL_MS });
 
 async function lookupStaff(ctx: ChannelContext, account: ChannelAccount, slackUserId: string): Promise<Staff | undefined> {
   const key = `${account.id}:${slackUserId}`;
   const hit = staffCache.get(key);
-  if (hit && Date.now() - hit.at < STAFF_TTL_MS) return hit.staff;
+  if (hit) return hit;
   const staff = await withTenant(ctx.db, account.tenantId, (sql) => staffForSlackUser(sql, account.id, slackUserId));
-  if (staffCache.size > 10_000) staffCache.clear();
-  staffCache.set(key, { at: Date.now(), staff });
+  if (staff) staffCache.set(key, staff);
   return staff;
 }
 

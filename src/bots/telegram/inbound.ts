@@ -1,4 +1,5 @@
 import type { Update } from 'grammy/types';
+import { z } from 'zod';
 import type { InboundMessage } from '../../core/messages/types.ts';
 import type { ChannelAccount } from '../accounts.ts';
 import { supportedLocale, type PayloadCodec } from '../render/payloads.ts';
@@ -9,6 +10,23 @@ export interface NormalisedUpdate {
   setLocale?: 'en' | 'th' | 'ar' | undefined;
   callbackQueryId?: string | undefined;
 }
+
+const User = z.object({ id: z.number().int(), first_name: z.string().max(1000).optional(), last_name: z.string().max(1000).optional(), language_code: z.string().max(40).optional() }).loose();
+const Chat = z.object({ id: z.number().int(), type: z.string().max(40) }).loose();
+
+/**
+ * The fields of an update this bot reads, checked before grammY or our code
+ * touch it: a body that is JSON but not an update (wrong types, missing ids)
+ * must not reach code that assumes Telegram's shapes. Other fields and other
+ * update kinds pass through (they are ignored later).
+ */
+export const TelegramUpdateSchema = z
+  .object({
+    update_id: z.number().int().nonnegative(),
+    message: z.object({ message_id: z.number().int(), chat: Chat, from: User.optional(), text: z.string().max(10_000).optional() }).loose().optional(),
+    callback_query: z.object({ id: z.string().max(200), from: User, data: z.string().max(200).optional(), message: z.object({ chat: Chat }).loose().optional() }).loose().optional(),
+  })
+  .loose();
 
 export const HELP_WORD = { en: 'help', th: 'ช่วยเหลือ', ar: 'مساعدة' } as const;
 

@@ -8,7 +8,8 @@ import { payloadCodec, type PayloadCodec } from '../render/payloads.ts';
 import type { ChannelAdapter, ChannelContext, ChannelModule, DeliveryTarget } from '../types.ts';
 import type { OutboundMessage } from '../../core/messages/types.ts';
 import { createBot, toChannelError } from './client.ts';
-import { normaliseUpdate, type NormalisedUpdate } from './inbound.ts';
+import { normaliseUpdate, TelegramUpdateSchema, type NormalisedUpdate } from './inbound.ts';
+import { sameSecret } from '../guard.ts';
 import { renderTelegram } from './render.ts';
 
 /** Telegram's callback_data limit. */
@@ -63,6 +64,24 @@ export function telegramCodec(ctx: ChannelContext): PayloadCodec {
   return payloadCodec(ctx, 'telegram', CALLBACK_DATA_BYTES);
 }
 
+/** The body as an update this bot can read, or why not (not UTF-8, not JSON, not an update). */
+function readUpdate(bytes: Buffer): { ok: true; update: unknown } | { ok: false; why: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, why: 'not UTF-8' };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, why: 'not JSON' };
+  }
+  const parsed = TelegramUpdateSchema.safeParse(json);
+  return parsed.success ? { ok: true, update: parsed.data } : { ok: false, why: 'not a Telegram update' };
+}
+
 export const telegramModule: ChannelModule = {
   channel: 'telegram',
   limits: { perAccount: { max: 30, durationMs: 1000 }, perChat: { max: 1, durationMs: 1000 }, maxTextLength: 4096 },
@@ -81,6 +100,15 @@ export const telegramModule: ChannelModule = {
     http.post('/webhooks/telegram/:accountId', async (c) => {
       const account = await accounts.byId(c.req.param('accountId'));
       if (!account || account.channel !== 'telegram' || account.status !== 'active') return c.json({ error: 'unknown account' }, 404);
+      // The secret token is compared in constant time before anything reads the body.
+      const secretToken = account.secrets.secretToken;
+      if (!secretToken || !sameSecret(c.req.header('x-telegram-bot-api-secret-token') ?? '', secretToken)) return c.json({ error: 'unauthorized' }, 401);
+      // Telegram retries any update it could not deliver: an unreadable one is acknowledged and dropped (logged once), never a 5xx.
+      const update = readUpdate(Buffer.from(await c.req.arrayBuffer()));
+      if (!update.ok) {
+        ctx.log.warn({ account: account.id, why: update.why }, 'telegram update dropped: unreadable body');
+        return c.json({});
+      }
       let m = mounted.get(account.id);
       if (!m || m.fingerprint !== fingerprint(account)) {
         m = build(account);

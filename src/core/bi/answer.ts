@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import { protectCell } from '../import/csv.ts';
 import type { OutboundPart } from '../messages/types.ts';
 import type { Tenant } from '../tenants.ts';
 import { dimensionDef } from './layer.ts';
@@ -55,9 +56,10 @@ export function tablePart(result: MetricResult, ctx: AnswerContext): Extract<Out
   return { type: 'table', columns, rows };
 }
 
-/** Plain numbers, unformatted, for a spreadsheet. */
+/** Plain numbers, unformatted, for a spreadsheet; text cells (sources, names: outside data) are formula-safe. */
 export function toCsv(result: MetricResult): string {
   const header = [...result.query.dimensions, result.query.metric];
   if (!result.query.dimensions.length) return stringify([header, [result.total ?? '']]);
-  return stringify([header, ...result.rows.map((r) => [...r.keys.map((k, i) => (result.query.dimensions[i] === 'rep' ? r.labels[i] : k)), r.value ?? ''])]);
+  const cell = (v: unknown) => (typeof v === 'string' ? protectCell(v) : v);
+  return stringify([header, ...result.rows.map((r) => [...r.keys.map((k, i) => cell(result.query.dimensions[i] === 'rep' ? r.labels[i] : k)), r.value ?? ''])]);
 }

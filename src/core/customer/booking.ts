@@ -89,6 +89,8 @@ export interface CallbackResult {
   phoneSaved: boolean;
   /** A number was given but could not be read as one. */
   phoneInvalid: boolean;
+  /** The number given is another lead's: not stored, the staff task says to check it. */
+  phoneUnverified: boolean;
 }
 
 export async function requestCallback(sql: Sql, tenant: Tenant, leadId: string, opts: { when?: string | undefined; phone?: string | undefined; now: Date }): Promise<CallbackResult> {
@@ -96,7 +98,12 @@ export async function requestCallback(sql: Sql, tenant: Tenant, leadId: string, 
   if (!lead) throw new NotFoundError('Your record was not found.');
   const given = opts.phone ? normalisePhone(opts.phone, tenantRegion(tenant)) : undefined;
   let phoneSaved = false;
-  if (given && !lead.phone) {
+  // A number typed in chat is not proof of who someone is: when another lead already has it, it is not stored on this
+  // record (no merge, no shared identity) and the staff task says to check it.
+  const claimed = given
+    ? (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM leads WHERE id <> $1 AND phone IS NOT NULL AND right(regexp_replace(phone, '\D', '', 'g'), 9) = right(regexp_replace($2, '\D', '', 'g'), 9)`, [leadId, given])).rows[0]!.n > 0
+    : false;
+  if (given && !lead.phone && !claimed) {
     await sql.query('UPDATE leads SET phone = $2, updated_at = now() WHERE id = $1', [leadId, given]);
     phoneSaved = true;
   }
@@ -104,16 +111,17 @@ export async function requestCallback(sql: Sql, tenant: Tenant, leadId: string, 
   // Without a time the callback is due within the tenant's response SLA.
   const at = parsed && parsed.at.getTime() > opts.now.getTime() ? parsed.at : new Date(opts.now.getTime() + tenant.settings.sla_response_minutes * 60_000);
   const task = await upsertCustomerTask(sql, tenant, leadId, { kind: 'callback', titleKey: 'callback', dueAt: at, now: opts.now });
-  const phone = lead.phone ?? given ?? null;
+  // A number that belongs to someone else is never echoed back as "yours".
+  const phone = lead.phone ?? (claimed ? null : given) ?? null;
   await recordActivity(
     sql,
     tenant,
     leadId,
     'task',
-    `Customer asked for a call back${given && given !== lead.phone ? ` on ${given}` : ''}${opts.when ? ` (${opts.when})` : ''}`,
-    { signal: 'asked_callback', task_id: task.taskId, due_at: at.toISOString(), phone_given: given ?? null },
+    `Customer asked for a call back${given && given !== lead.phone ? ` on ${given}` : ''}${opts.when ? ` (${opts.when})` : ''}${claimed ? ' (UNVERIFIED: this number belongs to another lead; check who you are calling)' : ''}`,
+    { signal: 'asked_callback', task_id: task.taskId, due_at: at.toISOString(), phone_given: given ?? null, phone_verified: false, ...(claimed ? { phone_claimed_by_other_lead: true } : {}) },
     opts.now,
   );
   await markScoreStale(sql, leadId);
-  return { taskId: task.taskId, updated: !task.created, at, hasTime: parsed?.hasTime ?? false, phone, phoneSaved, phoneInvalid: Boolean(opts.phone && !given) };
+  return { taskId: task.taskId, updated: !task.created, at, hasTime: parsed?.hasTime ?? false, phone, phoneSaved, phoneInvalid: Boolean(opts.phone && !given), phoneUnverified: claimed };
 }
