@@ -21,6 +21,17 @@ export interface IngestResult {
  * has already resolved the tenant from the channel account.
  */
 export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessage, person?: Person): Promise<IngestResult> {
+  // A redelivery of a message already stored is answered from this read alone, taking no lock: the upsert below
+  // would lock the conversation row and then wait on the inbound row a worker is closing, the opposite order
+  // of recordTurn's, which can deadlock.
+  const seen = (
+    await sql.query<{ id: string; conversation_id: string; status: IngestResult['conversationStatus'] }>(
+      `SELECT m.id, m.conversation_id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+       WHERE m.channel_account_id = $1 AND m.platform_message_id = $2 AND m.direction = 'in'`,
+      [msg.channelAccountId, msg.platformMessageId],
+    )
+  ).rows[0];
+  if (seen) return { tenantId: tenant.id, conversationId: seen.conversation_id, messageId: seen.id, duplicate: true, conversationStatus: seen.status };
   const identity = await ensureIdentity(sql, tenant, msg, person);
   const conv = (
     await sql.query<{ id: string; status: IngestResult['conversationStatus'] }>(
@@ -213,6 +224,14 @@ export interface TurnOutcome {
 /** Persists a finished turn in one transaction: replies as pending outbound rows, inbound rows closed. Returns the outbound ids to deliver. */
 export async function recordTurn(sql: Sql, tenant: Tenant, conv: ConversationRow, outcome: TurnOutcome): Promise<string[]> {
   const replyTo = outcome.inboundIds[outcome.inboundIds.length - 1] ?? null;
+  // The conversation row first, then messages: the same lock order as ingestInbound, so the two cannot deadlock.
+  await sql.query(
+    `UPDATE conversations SET last_message_at = now(),
+       focus_lead_id = CASE WHEN $2::boolean THEN $3::uuid ELSE focus_lead_id END,
+       state = state || COALESCE($4::jsonb, '{}'::jsonb)
+     WHERE id = $1`,
+    [conv.id, outcome.focusLeadId !== undefined, outcome.focusLeadId ?? null, outcome.state ? JSON.stringify(outcome.state) : null],
+  );
   const ids: string[] = [];
   for (const reply of outcome.replies) {
     const { rows } = await sql.query<{ id: string }>(
@@ -226,13 +245,6 @@ export async function recordTurn(sql: Sql, tenant: Tenant, conv: ConversationRow
   await sql.query(
     `UPDATE messages SET status = $2, processed_at = now(), mode = $3, tool_calls = $4, error = $5 WHERE id = ANY($1::uuid[])`,
     [outcome.inboundIds, outcome.inboundStatus, outcome.mode, JSON.stringify(outcome.toolCalls), outcome.error ?? null],
-  );
-  await sql.query(
-    `UPDATE conversations SET last_message_at = now(),
-       focus_lead_id = CASE WHEN $2::boolean THEN $3::uuid ELSE focus_lead_id END,
-       state = state || COALESCE($4::jsonb, '{}'::jsonb)
-     WHERE id = $1`,
-    [conv.id, outcome.focusLeadId !== undefined, outcome.focusLeadId ?? null, outcome.state ? JSON.stringify(outcome.state) : null],
   );
   if (conv.lead_id && outcome.replies.length > 0) {
     await sql.query(

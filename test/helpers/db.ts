@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import { openEmbeddedDatabase, openServerDatabase, type Database } from '../../src/db/database.ts';
 import { createLogger } from '../../src/log.ts';
@@ -42,6 +44,47 @@ async function createServerTestDatabase(seeded: boolean): Promise<Database> {
       await db.close();
       await admin.pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.close();
+    },
+  };
+}
+
+/**
+ * Environment for running the `closer` CLI against a private copy of the
+ * seeded image: in the `embedded` project a CLOSER_HOME holding the embedded
+ * database, in the `server` project a fresh database on the server named by
+ * DATABASE_URL (CLOSER_HOME still private, for the CLI's other files).
+ */
+export async function createCliDatabase(prefix: string): Promise<{ env: Record<string, string>; close: () => Promise<void> }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const env: Record<string, string> = { CLOSER_HOME: home, CLOSER_SECRET_KEY: '0'.repeat(64), LOG_LEVEL: 'warn' };
+  let drop = async () => undefined as void;
+  if (testBackend() === 'server') {
+    const url = process.env.TEST_DATABASE_URL!;
+    const name = `closer_test_cli_${Math.random().toString(36).slice(2, 10)}`;
+    const admin = await openServerDatabase(url, createLogger('warn'), 1);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.pool.query(`CREATE DATABASE ${name} TEMPLATE ${inject('seededTemplate')}`);
+        break;
+      } catch (err) {
+        if (attempt >= 20 || !/being accessed by other users/.test((err as Error).message)) throw err;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+    env.DATABASE_URL = withDatabaseName(url, name);
+    drop = async () => {
+      await admin.pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.close();
+    };
+  } else {
+    const db = await openEmbeddedDatabase(path.join(home, 'pgdata'), { loadDataDir: new Blob([fs.readFileSync(inject('seededDump'))]) });
+    await db.close();
+  }
+  return {
+    env,
+    async close() {
+      await drop();
+      fs.rmSync(home, { recursive: true, force: true });
     },
   };
 }

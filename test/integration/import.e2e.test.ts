@@ -1,12 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { createTestDatabase } from '../helpers/db.ts';
+import { createCliDatabase, createTestDatabase } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
-import { openEmbeddedDatabase, type Database } from '../../src/db/database.ts';
+import type { Database } from '../../src/db/database.ts';
 import { withSystem, withTenant } from '../../src/db/tenant.ts';
 import { getTenantBySlug, type Tenant } from '../../src/core/tenants.ts';
 import { importLeadsCsv, type ImportReport } from '../../src/core/import/import-leads.ts';
@@ -149,16 +147,16 @@ describe('closer export leads (service)', () => {
 
 describe('closer import/export leads (CLI)', () => {
   let home: string;
+  let cli: Awaited<ReturnType<typeof createCliDatabase>>;
   beforeAll(async () => {
-    // A CLOSER_HOME whose embedded database is the seeded test image.
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'closer-import-'));
-    const seeded = await openEmbeddedDatabase(path.join(home, 'pgdata'), { loadDataDir: new Blob([fs.readFileSync(inject('seededDump'))]) });
-    await seeded.close();
+    // A private copy of the seeded test image (embedded CLOSER_HOME or a server database).
+    cli = await createCliDatabase('closer-import-');
+    home = cli.env.CLOSER_HOME!;
   });
-  afterAll(() => {
-    if (home) fs.rmSync(home, { recursive: true, force: true });
+  afterAll(async () => {
+    await cli?.close();
   });
-  const env = () => ({ CLOSER_HOME: home, CLOSER_SECRET_KEY: '0'.repeat(64), LOG_LEVEL: 'warn' });
+  const env = () => cli.env;
 
   it('imports with --dry-run --json, then for real, and exports CSV and XLSX', async () => {
     const file = new URL('leads-clinic.csv', FIXTURES).pathname;

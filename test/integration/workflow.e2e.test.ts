@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openEmbeddedDatabase } from '../../src/db/database.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCliDatabase } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { localAsk, type AskResult } from '../../src/bots/local/session.ts';
@@ -197,12 +194,10 @@ describe('workflow updates and matching in chat (agency)', () => {
 
 describe('closer listings (CLI)', () => {
   it('adds a validated listing, prints its matching buyers, and says buyers are not notified yet', async () => {
-    // A CLOSER_HOME whose embedded database is a copy of the seeded test image.
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'closer-listings-'));
+    // A private copy of the seeded test image (embedded CLOSER_HOME or a server database).
+    const cli = await createCliDatabase('closer-listings-');
     try {
-      const db = await openEmbeddedDatabase(path.join(home, 'pgdata'), { loadDataDir: new Blob([fs.readFileSync(inject('seededDump'))]) });
-      await db.close();
-      const env = { CLOSER_HOME: home, LOG_LEVEL: 'warn' };
+      const env = cli.env;
       const add = await runCli(
         ['listings', 'add', '--tenant', 'demo-realty', '--ref', 'RY-900', '--title', 'Villa in Al Malqa', '--city', 'Riyadh', '--district', 'Al Malqa', '--type', 'villa', '--price', '2800000', '--bedrooms', '5', '--area', '450'],
         env,
@@ -223,7 +218,7 @@ describe('closer listings (CLI)', () => {
       expect(json.buyers).toHaveLength(3);
       expect(json.notified).toBe(false);
     } finally {
-      fs.rmSync(home, { recursive: true, force: true });
+      await cli.close();
     }
   });
 });
