@@ -87,8 +87,15 @@ async function setupServer(project: TestProject): Promise<() => void> {
       await db.close();
     }
   };
-  // Templates of older sources are dropped: they would only fill the disk.
+  // Templates of other sources are dropped once stale (built over a day ago), so they do not fill the disk; a fresh
+  // one may belong to another checkout's run on this server (a branch with other migrations) and is left alone.
   for (const { datname } of (await admin.pool.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'closer_tpl_%' AND datname NOT LIKE $1`, [`closer_tpl_${hash}_%`])).rows) {
+    const other = await openServerDatabase(withDatabaseName(url, datname), log, 1);
+    const builtAt = await other.pool
+      .query<{ built_at: Date }>('SELECT built_at FROM closer_test_template')
+      .then((r) => r.rows[0]?.built_at, () => undefined);
+    await other.close();
+    if (builtAt && Date.now() - builtAt.getTime() < 24 * 3600_000) continue;
     await admin.pool.query(`DROP DATABASE ${datname} WITH (FORCE)`).catch(() => undefined);
   }
   const migrated = `closer_tpl_${hash}_migrated`;
