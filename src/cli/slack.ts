@@ -157,10 +157,12 @@ export function registerSlack(program: Command): void {
         const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
         return withTenant(db, tenant.id, async (sql) => {
           const a = await oneWorkspace(sql, opts.tenant, opts.teamId);
-          const secrets = a.secrets_enc ? box.open(a.secrets_enc) : {};
+          const { accountBinding, setAccountSecrets } = await import('../bots/accounts.ts');
+          const secrets = a.secrets_enc ? box.open(a.secrets_enc, accountBinding(a.id, 'slack')) : {};
           if (opts.appToken) secrets.app_token = opts.appToken;
           if (!opts.off && !secrets.app_token) throw new ConfigError('Socket Mode needs --app-token xapp-… (Basic Information → App-Level Tokens, scope connections:write).');
-          await sql.query(`UPDATE channel_accounts SET config = config || $2::jsonb, secrets_enc = $3 WHERE id = $1`, [a.id, JSON.stringify({ socket_mode: !opts.off }), box.seal(secrets)]);
+          await sql.query(`UPDATE channel_accounts SET config = config || $2::jsonb WHERE id = $1`, [a.id, JSON.stringify({ socket_mode: !opts.off })]);
+          await setAccountSecrets(sql, box, a.id, 'slack', secrets);
           return a;
         });
       });

@@ -16,9 +16,9 @@ const oauthEnv = { SLACK_CLIENT_ID: '111.222', SLACK_CLIENT_SECRET: 'cli-client-
 async function account(teamId: string): Promise<{ config: Record<string, unknown>; secrets: Record<string, string>; secretsEnc: string }> {
   const db = await openEmbeddedDatabase(path.join(home, 'pgdata'));
   try {
-    const row = (await db.pool.query<{ config: Record<string, unknown>; secrets_enc: string }>(`SELECT config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0]!;
+    const row = (await db.pool.query<{ id: string; config: Record<string, unknown>; secrets_enc: string }>(`SELECT id, config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0]!;
     const box = new SecretBox(resolveSecretKey({ keyHex: undefined, home, embedded: true }));
-    return { config: row.config, secrets: box.open(row.secrets_enc), secretsEnc: row.secrets_enc };
+    return { config: row.config, secrets: box.open(row.secrets_enc, { table: 'channel_accounts', id: row.id, kind: 'slack' }), secretsEnc: row.secrets_enc };
   } finally {
     await db.close();
   }

@@ -12,7 +12,7 @@ import { getTenantById, getTenantBySlug } from '../../core/tenants.ts';
 import type { SecretBox } from '../../core/secrets.ts';
 import { InstallRefusedError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { upsertAccount, type AccountDirectory } from '../accounts.ts';
+import { accountBinding, upsertAccount, type AccountDirectory } from '../accounts.ts';
 import type { ChannelContext } from '../types.ts';
 import { verifyInstallLink } from './install-link.ts';
 import { slackLogger } from './logger.ts';
@@ -134,8 +134,8 @@ export class PgInstallationStore implements InstallationStore {
     const owner = await withSystem(this.db, async (sql) => (await sql.query<{ tenant_id: string }>(`SELECT tenant_id FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0]);
     if (owner && owner.tenant_id !== meta.tenantId) throw elsewhere();
     const result = await withTenant(this.db, meta.tenantId, async (sql) => {
-      const existing = (await sql.query<{ config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0];
-      const secrets = { ...(existing?.secrets_enc ? this.box.open(existing.secrets_enc) : {}), bot_token: bot.token, signing_secret: this.cfg.signingSecret };
+      const existing = (await sql.query<{ id: string; config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT id, config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0];
+      const secrets = { ...(existing?.secrets_enc ? this.box.open(existing.secrets_enc, accountBinding(existing.id, 'slack')) : {}), bot_token: bot.token, signing_secret: this.cfg.signingSecret };
       const config = {
         ...(existing?.config ?? {}),
         bot_user_id: bot.userId,
@@ -170,9 +170,9 @@ export class PgInstallationStore implements InstallationStore {
   async fetchInstallation(query: InstallationQuery<boolean>): Promise<Installation<'v1' | 'v2', boolean>> {
     if (!query.teamId) throw new NotFoundError('Enterprise Grid org installs are not supported yet.');
     const row = await withSystem(this.db, async (sql) =>
-      (await sql.query<{ config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1 AND status = 'active'`, [query.teamId])).rows[0],
+      (await sql.query<{ id: string; config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT id, config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1 AND status = 'active'`, [query.teamId])).rows[0],
     );
-    const secrets = row?.secrets_enc ? this.box.open(row.secrets_enc) : {};
+    const secrets = row?.secrets_enc ? this.box.open(row.secrets_enc, accountBinding(row.id, 'slack')) : {};
     if (!row || !secrets.bot_token) throw new NotFoundError(`No Slack workspace ${query.teamId} is installed.`);
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const scopes = Array.isArray(row.config.scopes) ? row.config.scopes.filter((s): s is string => typeof s === 'string') : [];
