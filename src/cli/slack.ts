@@ -122,7 +122,7 @@ export function registerSlack(program: Command): void {
 
   slack
     .command('install-link')
-    .description('Print a signed link that installs the Slack app into a workspace for this tenant (OAuth; needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, SLACK_STATE_SECRET).')
+    .description('Print a signed, single-use link that installs the Slack app into a workspace for this tenant (OAuth; needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, SLACK_STATE_SECRET).')
     .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
     .option('--valid-for <minutes>', 'how long the link works', minutes, INSTALL_LINK_DEFAULT_MINUTES)
     .action(async (opts: { tenant: string; validFor: number }) => {
@@ -134,7 +134,7 @@ export function registerSlack(program: Command): void {
       process.stdout.write(
         [
           link,
-          `  Open it (or send it to the Slack workspace's admin) within ${opts.validFor} minutes to install Closer for ${opts.tenant}.`,
+          `  Open it (or send it to the Slack workspace's admin) within ${opts.validFor} minutes to install Closer for ${opts.tenant}. It works once: make a new one for another workspace.`,
           `  The app's Redirect URL (OAuth & Permissions) must be ${base.replace(/\/$/, '')}/slack/oauth_redirect.`,
           '',
         ].join('\n'),

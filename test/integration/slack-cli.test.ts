@@ -42,7 +42,7 @@ describe('closer slack (install link, socket mode)', () => {
     expect(r.code, r.stderr).toBe(0);
     const link = new URL(r.stdout.split('\n')[0]!);
     expect(`${link.origin}${link.pathname}`).toBe('https://closer.example.test/slack/install');
-    expect(verifyInstallLink(STATE_SECRET, Object.fromEntries(link.searchParams))).toBe('cli-clinic');
+    expect(verifyInstallLink(STATE_SECRET, Object.fromEntries(link.searchParams)).tenant).toBe('cli-clinic');
     expect(Number(link.searchParams.get('expires')) * 1000).toBeLessThanOrEqual(Date.now() + 30 * 60_000 + 1000);
     expect(r.stdout).toContain('https://closer.example.test/slack/oauth_redirect');
     expect(r.stdout).not.toContain(STATE_SECRET);
