@@ -4,6 +4,7 @@ import { createLogger } from '../log.ts';
 import { ConfigError, NotFoundError } from '../errors.ts';
 import type { Sql } from '../db/database.ts';
 import { withCliDatabase } from './database.ts';
+import { readSecrets, secretOptions, secretSources, type SecretSpec } from './secret-input.ts';
 import { SLACK_OAUTH_VARIABLES } from '../config.ts';
 import { INSTALL_LINK_DEFAULT_MINUTES, INSTALL_LINK_MAX_MINUTES } from '../bots/slack/install-link.ts';
 
@@ -13,12 +14,17 @@ function minutes(v: string): number {
   return n;
 }
 
-interface AddOptions {
+/** The secrets `closer slack add` takes, in the order `-stdin` lines are read. */
+const SLACK_SECRETS: SecretSpec[] = [
+  { flag: 'bot-token', env: 'CLOSER_SLACK_BOT_TOKEN', what: 'the bot token (xoxb-…)', placeholder: 'xoxb' },
+  { flag: 'signing-secret', env: 'CLOSER_SLACK_SIGNING_SECRET', what: "the app's signing secret (Basic Information page); required unless --socket-mode", placeholder: 's' },
+  { flag: 'app-token', env: 'CLOSER_SLACK_APP_TOKEN', what: 'an app-level token (xapp-…, scope connections:write), for Socket Mode', placeholder: 'xapp' },
+];
+const APP_TOKEN: SecretSpec[] = [{ ...SLACK_SECRETS[2]!, what: 'an app-level token (xapp-…, scope connections:write); kept from before when omitted' }];
+
+interface AddFlags {
   tenant: string;
-  botToken: string;
-  signingSecret?: string;
   teamId: string;
-  appToken?: string;
   socketMode?: boolean;
   name?: string;
   apiUrl?: string;
@@ -39,7 +45,16 @@ async function openBox(cfg: Config) {
   return new SecretBox(resolveSecretKey({ keyHex: cfg.secretKeyHex, home: cfg.home, embedded: !cfg.databaseUrl }));
 }
 
-async function addSlack(opts: AddOptions): Promise<void> {
+interface AddOptions extends AddFlags {
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+}
+
+async function addSlack(flags: AddFlags): Promise<void> {
+  const secretsIn = await readSecrets(flags as unknown as Record<string, unknown>, SLACK_SECRETS);
+  if (!secretsIn['bot-token']) throw new ConfigError(`The bot token (xoxb-…) is required: ${secretSources(SLACK_SECRETS[0]!)}.`);
+  const opts: AddOptions = { ...flags, botToken: secretsIn['bot-token'], signingSecret: secretsIn['signing-secret'], appToken: secretsIn['app-token'] };
   const cfg = loadConfig();
   if (!/^xoxb-/.test(opts.botToken)) throw new ConfigError('--bot-token is the "Bot User OAuth Token" (xoxb-…) from your Slack app\'s OAuth & Permissions page.');
   if (!/^[TE][A-Z0-9]{2,}$/.test(opts.teamId)) throw new ConfigError('--team-id is the workspace id (T…), shown in the workspace URL or by auth.test.');
@@ -95,17 +110,12 @@ async function oneWorkspace(sql: Sql, tenantSlug: string, teamId: string | undef
 }
 
 function addCommand(cmd: Command): Command {
-  return cmd
-    .description('Add (or replace) a tenant\'s Slack workspace: bot token, signing secret, team id.')
-    .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
-    .requiredOption('--bot-token <xoxb>', 'the bot token (xoxb-…)')
-    .option('--signing-secret <s>', 'the app\'s signing secret (Basic Information page); required unless --socket-mode')
+  return secretOptions(cmd.description('Add (or replace) a tenant\'s Slack workspace: bot token, signing secret, team id.').requiredOption('--tenant <slug>', 'e.g. demo-clinic'), SLACK_SECRETS)
     .requiredOption('--team-id <T…>', 'the workspace id; events are routed to the tenant by it')
     .option('--name <name>', 'a name for the account')
     .option('--bot-user-id <U…>', 'the bot\'s user id, so "@closer" is dropped from mentions')
     .option('--handoff-channel <C…>', 'the channel where human-handoff threads open (or set tenant setting handoff_slack_channel)')
     .option('--api-url <url>', 'Web API base URL (a test fake)', url)
-    .option('--app-token <xapp>', 'an app-level token (xapp-…, scope connections:write), for Socket Mode')
     .option('--socket-mode', 'development: receive events over a WebSocket opened with --app-token instead of the public Request URL')
     .action(addSlack);
 }
@@ -141,14 +151,17 @@ export function registerSlack(program: Command): void {
       );
     });
 
-  slack
-    .command('socket-mode')
-    .description('Development: receive a workspace\'s events over Socket Mode (a WebSocket opened with an app-level token) instead of the public Request URL; --off goes back to HTTP.')
-    .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
-    .option('--team-id <T…>', 'the workspace (default: the tenant\'s only Slack workspace)')
-    .option('--app-token <xapp>', 'an app-level token (xapp-…, scope connections:write); kept from before when omitted')
+  secretOptions(
+    slack
+      .command('socket-mode')
+      .description('Development: receive a workspace\'s events over Socket Mode (a WebSocket opened with an app-level token) instead of the public Request URL; --off goes back to HTTP.')
+      .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
+      .option('--team-id <T…>', 'the workspace (default: the tenant\'s only Slack workspace)'),
+    APP_TOKEN,
+  )
     .option('--off', 'stop using Socket Mode for this workspace (the app token is kept)')
-    .action(async (opts: { tenant: string; teamId?: string; appToken?: string; off?: boolean }) => {
+    .action(async (flags: { tenant: string; teamId?: string; off?: boolean }) => {
+      const opts = { ...flags, appToken: (await readSecrets(flags, APP_TOKEN))['app-token'] };
       if (opts.appToken !== undefined && !/^xapp-/.test(opts.appToken)) throw new ConfigError('--app-token is an app-level token (xapp-…): Basic Information → App-Level Tokens, with the connections:write scope.');
       const cfg = loadConfig();
       const box = await openBox(cfg);
