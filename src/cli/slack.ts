@@ -187,6 +187,33 @@ export function registerSlack(program: Command): void {
     });
 
   slack
+    .command('alerts-channel')
+    .description('Post the tenant\'s team alerts (hot leads, anomalies) also to one Slack channel everyone on the team reads; --clear goes back to DMs only. Personal digests and reminders always stay in DMs.')
+    .argument('[channel-id]', 'the channel id (C…), from the channel\'s details in Slack; invite the Closer app to the channel')
+    .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
+    .option('--team-id <T…>', 'the workspace (default: the tenant\'s only Slack workspace)')
+    .option('--clear', 'stop posting team alerts to a channel')
+    .action(async (channelId: string | undefined, opts: { tenant: string; teamId?: string; clear?: boolean }) => {
+      if (opts.clear && channelId) throw new ConfigError('Give a channel id or --clear, not both.');
+      if (!opts.clear && !channelId) throw new ConfigError('Give the channel id (C…) to post team alerts to, or --clear to stop.');
+      const cfg = loadConfig();
+      const [{ withTenant, withSystem }, { getTenantBySlug, setTeamAlertChannel, checkSlackChannelId }] = await Promise.all([import('../db/tenant.ts'), import('../core/tenants.ts')]);
+      // Checked before the database is opened, so a typo fails fast; setTeamAlertChannel checks again.
+      if (channelId) checkSlackChannelId(channelId);
+      const workspace = await withCliDatabase(cfg, createLogger('warn'), async (db) => {
+        const tenant = await withSystem(db, (sql) => getTenantBySlug(sql, opts.tenant));
+        const account = opts.clear ? undefined : await withTenant(db, tenant.id, (sql) => oneWorkspace(sql, opts.tenant, opts.teamId));
+        await withSystem(db, (sql) => setTeamAlertChannel(sql, tenant.id, account ? { account_id: account.id, channel_id: channelId! } : null));
+        return account;
+      });
+      process.stdout.write(
+        workspace
+          ? `Team alerts for ${opts.tenant} (hot leads, anomalies) now also go to Slack channel ${channelId} in workspace ${workspace.external_id}. Invite the Closer app to that channel. Digests and reminders stay in DMs. A running server picks this up within 30 s.\n`
+          : `Team alerts for ${opts.tenant} go to people's DMs only now.\n`,
+      );
+    });
+
+  slack
     .command('map')
     .description('Let a Slack user talk to Closer as a staff member (unmapped users are told to ask an admin).')
     .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
