@@ -186,8 +186,12 @@ export function registerChannels(program: Command): void {
     .option('--auth-url <url>', 'Entra authority (default https://login.microsoftonline.com; https://login.microsoftonline.us for US Government; a test fake)', url)
     .option('--anonymous', 'no credentials: requests are not authenticated and replies go only to --api-url. Local testing only: needs MSTEAMS_ALLOW_ANONYMOUS=on, refused when NODE_ENV=production')
     .option('--offline', 'do not ask Entra ID for a token to check the credentials')
+    .option(
+      '--direct-line-enhanced-auth',
+      "also accept Web Chat / Direct Line conversations: only once Enhanced authentication is on for the bot's Direct Line site (Azure portal) and your token server issues user ids \"dl_…\"; without it their senders are ignored, since a Direct Line client picks its own user id",
+    )
     .action(
-      async (flags: { tenant: string; appId?: string; appTenantId?: string; name?: string; apiUrl?: string; authUrl?: string; anonymous?: boolean; offline?: boolean }) => {
+      async (flags: { tenant: string; appId?: string; appTenantId?: string; name?: string; apiUrl?: string; authUrl?: string; anonymous?: boolean; offline?: boolean; directLineEnhancedAuth?: boolean }) => {
         const opts = { ...flags, appPassword: (await readSecrets(flags, MSTEAMS_SECRETS))['app-password'] };
         const cfg = loadConfig();
         const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -201,7 +205,7 @@ export function registerChannels(program: Command): void {
           if (!opts.appPassword) throw new ConfigError(`The app password is required: the client secret value of the bot's app registration (Certificates & secrets), given with ${secretSources(MSTEAMS_SECRETS[0]!)}.`);
           if (opts.appTenantId && !guid.test(opts.appTenantId) && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(opts.appTenantId)) throw new ConfigError('--app-tenant-id is the Entra directory (tenant) id, a GUID.');
         }
-        const config = { ...(opts.appId ? { appId: opts.appId } : {}), ...(opts.appTenantId ? { appTenantId: opts.appTenantId } : {}), ...(opts.authUrl ? { authUrl: opts.authUrl } : {}), anonymous: Boolean(opts.anonymous) };
+        const config = { ...(opts.appId ? { appId: opts.appId } : {}), ...(opts.appTenantId ? { appTenantId: opts.appTenantId } : {}), ...(opts.authUrl ? { authUrl: opts.authUrl } : {}), anonymous: Boolean(opts.anonymous), directLineEnhancedAuth: Boolean(opts.directLineEnhancedAuth) };
         if (!opts.anonymous && !opts.offline) {
           const [{ BotTokenClient }, { teamsSettings }] = await Promise.all([import('../bots/msteams/auth.ts'), import('../bots/msteams/account.ts')]);
           const settings = teamsSettings({ id: 'new', tenantId: '', channel: 'msteams', name: '', externalId: opts.appId!, config, secrets: { appPassword: opts.appPassword! }, apiBaseUrl: opts.apiUrl ?? null, status: 'active' });
