@@ -12,6 +12,7 @@ import type { Channel } from './core/messages/types.ts';
 import type { ChannelAdapter, ChannelContext } from './bots/types.ts';
 import { CHANNEL_MODULES } from './bots/registry.ts';
 import { LocalAdapter } from './bots/local/adapter.ts';
+import { resealLegacySecrets } from './bots/accounts.ts';
 import type { LocalDeps } from './bots/local/session.ts';
 import { createConfiguredAgent } from './agents/select.ts';
 import type { Agent } from './agents/types.ts';
@@ -114,6 +115,9 @@ export async function startApp(opts: StartOptions): Promise<App> {
     }
     const migrated = await migrate(db);
     if (migrated.applied.length) log.info({ applied: migrated.applied }, 'migrations applied');
+    // Channel secrets stored before they were bound to their rows are sealed again, bound (issue #12).
+    const resealed = await resealLegacySecrets(db, secrets);
+    if (resealed) log.info({ accounts: resealed }, 'channel secrets sealed again, bound to their accounts');
 
     if (opts.seed ?? config.demoSeed) {
       const count = await withSystem(db, async (sql) => (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM tenants')).rows[0]!.n);

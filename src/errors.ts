@@ -88,6 +88,16 @@ export class InstallRefusedError extends CloserError {
   }
 }
 
+/**
+ * A stored secret does not open for the row it is read from: it was sealed
+ * for another row or kind (copied there), or under another key.
+ */
+export class SecretBindingError extends CloserError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super(message, 'SECRET_BINDING', context);
+  }
+}
+
 /** Short, stack-free text for an error that reached the top of a command. */
 export function describeError(err: unknown): string {
   if (err instanceof CloserError) return err.message;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Database, Sql } from '../db/database.ts';
 import { withSystem } from '../db/tenant.ts';
 import { NotFoundError } from '../errors.ts';
-import type { SecretBox } from '../core/secrets.ts';
+import type { SecretBinding, SecretBox } from '../core/secrets.ts';
 import { CHANNELS, type Channel } from '../core/messages/types.ts';
 
 /** A channel account with its secrets opened: only adapters ever hold one. */
@@ -33,6 +33,11 @@ interface Row {
 
 const COLUMNS = 'id, tenant_id, channel, name, external_id, config, secrets_enc, api_base_url, status';
 
+/** The row a channel account's sealed secrets are bound to (AES-GCM additional data): its id and channel. */
+export function accountBinding(id: string, channel: string): SecretBinding {
+  return { table: 'channel_accounts', id, kind: channel };
+}
+
 function toAccount(r: Row, box: SecretBox): ChannelAccount {
   return {
     id: r.id,
@@ -41,7 +46,7 @@ function toAccount(r: Row, box: SecretBox): ChannelAccount {
     name: r.name,
     externalId: r.external_id,
     config: r.config ?? {},
-    secrets: r.secrets_enc ? box.open(r.secrets_enc) : {},
+    secrets: r.secrets_enc ? box.open(r.secrets_enc, accountBinding(r.id, r.channel)) : {},
     apiBaseUrl: r.api_base_url,
     status: r.status,
   };
@@ -119,18 +124,48 @@ export const AddAccountSchema = z.object({
   apiBaseUrl: z.url().nullable().default(null),
 });
 
-/** Adds (or replaces, by channel + external id) a tenant's channel account, sealing its secrets. Runs inside withTenant. */
+/**
+ * Adds (or replaces, by channel + external id) a tenant's channel account,
+ * sealing its secrets. Runs inside withTenant (one transaction): the row is
+ * written first because the sealed value is bound to the row's id, which a
+ * new row only has once inserted; the secrets are set in the same transaction,
+ * so nobody ever sees the row without them.
+ */
 export async function upsertAccount(sql: Sql, tenantId: string, box: SecretBox, input: z.input<typeof AddAccountSchema>): Promise<string> {
   const a = AddAccountSchema.parse(input);
   const { rows } = await sql.query<{ id: string }>(
     `INSERT INTO channel_accounts (tenant_id, channel, name, external_id, config, secrets_enc, api_base_url, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'active')
+     VALUES ($1, $2, $3, $4, $5, NULL, $6, 'active')
      ON CONFLICT (channel, external_id) DO UPDATE SET name = EXCLUDED.name, config = EXCLUDED.config,
-       secrets_enc = EXCLUDED.secrets_enc, api_base_url = EXCLUDED.api_base_url, status = 'active'
+       secrets_enc = NULL, api_base_url = EXCLUDED.api_base_url, status = 'active'
      WHERE channel_accounts.tenant_id = EXCLUDED.tenant_id
      RETURNING id`,
-    [tenantId, a.channel, a.name, a.externalId, JSON.stringify(a.config), Object.keys(a.secrets).length ? box.seal(a.secrets) : null, a.apiBaseUrl],
+    [tenantId, a.channel, a.name, a.externalId, JSON.stringify(a.config), a.apiBaseUrl],
   );
   if (!rows[0]) throw new NotFoundError(`A ${a.channel} account with id ${a.externalId} belongs to another tenant.`);
-  return rows[0].id;
+  const id = rows[0].id;
+  if (Object.keys(a.secrets).length) await setAccountSecrets(sql, box, id, a.channel, a.secrets);
+  return id;
+}
+
+/** Replaces an account's secrets, sealed for that row. */
+export async function setAccountSecrets(sql: Sql, box: SecretBox, id: string, channel: string, secrets: Record<string, string>): Promise<void> {
+  await sql.query(`UPDATE channel_accounts SET secrets_enc = $2 WHERE id = $1`, [id, box.seal(secrets, accountBinding(id, channel))]);
+}
+
+/**
+ * Seals again, bound to their rows, the secrets stored in the first format
+ * (v1, bound to nothing). Runs when the app starts; after it, a v1 value in
+ * the table can only have been written there by hand. Returns how many rows
+ * were rewritten.
+ */
+export async function resealLegacySecrets(db: Database, box: SecretBox): Promise<number> {
+  return withSystem(db, async (sql) => {
+    const { rows } = await sql.query<{ id: string; channel: string; secrets_enc: string }>(`SELECT id, channel, secrets_enc FROM channel_accounts WHERE secrets_enc LIKE 'v1.%' FOR UPDATE`);
+    for (const r of rows) {
+      const opened = box.openWithFormat(r.secrets_enc, accountBinding(r.id, r.channel));
+      await setAccountSecrets(sql, box, r.id, r.channel, opened.secrets);
+    }
+    return rows.length;
+  });
 }

@@ -1,9 +1,26 @@
+import type { Sql } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import { getTenantById } from '../core/tenants.ts';
 import { setConsent } from '../core/customer/consent.ts';
 import type { Channel } from '../core/messages/types.ts';
 import type { ChannelAccount } from './accounts.ts';
 import type { ChannelContext } from './types.ts';
+
+/**
+ * Moves an identity stored under an older key to its current one, when the
+ * current key has none yet (Teams identities keyed by `msteams:<29:… id>`
+ * become `msteams:aad:<Entra object id>` on the person's next verified
+ * activity). Their lead, history and consent come along; nothing is
+ * orphaned. A no-op when there is nothing to move. Runs inside withTenant.
+ */
+export async function adoptIdentity(sql: Sql, accountId: string, previousKey: string, key: string): Promise<boolean> {
+  const { rowCount } = await sql.query(
+    `UPDATE channel_identities SET external_id = $3 WHERE channel_account_id = $1 AND external_id = $2
+       AND NOT EXISTS (SELECT 1 FROM channel_identities WHERE channel_account_id = $1 AND external_id = $3)`,
+    [accountId, previousKey, key],
+  );
+  return (rowCount ?? 0) > 0;
+}
 
 /**
  * The person removed the bot (LINE unfollow, Teams app uninstalled): nobody

@@ -5,6 +5,7 @@ import { createLogger } from '../log.ts';
 import { ConfigError, NotFoundError } from '../errors.ts';
 import type { Database } from '../db/database.ts';
 import { withCliDatabase } from './database.ts';
+import { readSecrets, secretOptions, secretSources, type SecretSpec } from './secret-input.ts';
 
 /** Where the platforms must post: PUBLIC_URL (the address the internet reaches) or this machine's server. */
 export function webhookUrl(cfg: Config, channel: string, accountId: string): string {
@@ -42,6 +43,17 @@ export async function listAccounts(db: Database, tenantSlug?: string): Promise<A
     ).rows,
   );
 }
+
+/** The secrets each `channels add` command takes, in the order `-stdin` lines are read. */
+const TELEGRAM_SECRETS: SecretSpec[] = [
+  { flag: 'token', env: 'CLOSER_TELEGRAM_TOKEN', what: 'the bot token from @BotFather ("123456:ABC…")', placeholder: 'token' },
+  { flag: 'secret-token', env: 'CLOSER_TELEGRAM_SECRET_TOKEN', what: 'the webhook secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (default: a random one)', placeholder: 's' },
+];
+const LINE_SECRETS: SecretSpec[] = [
+  { flag: 'channel-secret', env: 'CLOSER_LINE_CHANNEL_SECRET', what: 'the channel secret (verifies webhook signatures)', placeholder: 's' },
+  { flag: 'access-token', env: 'CLOSER_LINE_ACCESS_TOKEN', what: 'a long-lived channel access token', placeholder: 't' },
+];
+const MSTEAMS_SECRETS: SecretSpec[] = [{ flag: 'app-password', env: 'CLOSER_MSTEAMS_APP_PASSWORD', what: "the app registration's client secret (its value, not its id)", placeholder: 'secret' }];
 
 function url(v: string): string {
   try {
@@ -82,17 +94,21 @@ export function registerChannels(program: Command): void {
   const channels = program.command('channels').description('Chat-platform accounts (Telegram bots, LINE official accounts, Microsoft Teams / Web Chat bots) of a tenant: add, list, disable, poll.');
   const add = channels.command('add').description('Add (or replace) a channel account for a tenant.');
 
-  add
-    .command('telegram')
-    .description('Add a Telegram bot: checks the token with getMe (unless --offline) and prints the webhook URL.')
-    .requiredOption('--tenant <slug>', 'e.g. demo-realty')
-    .requiredOption('--token <token>', 'the bot token from @BotFather ("123456:ABC…")')
-    .option('--secret-token <s>', 'the webhook secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (default: a random one)')
+  secretOptions(
+    add
+      .command('telegram')
+      .description('Add a Telegram bot: checks the token with getMe (unless --offline) and prints the webhook URL.')
+      .requiredOption('--tenant <slug>', 'e.g. demo-realty'),
+    TELEGRAM_SECRETS,
+  )
     .option('--name <name>', 'a name for the account')
     .option('--api-root <url>', 'Bot API root (a local Bot API server or a test fake)', url)
     .option('--offline', 'do not call Telegram to check the token')
     .option('--set-webhook', 'also tell Telegram to post updates to the webhook URL (needs PUBLIC_URL reachable from the internet)')
-    .action(async (opts: { tenant: string; token: string; secretToken?: string; name?: string; apiRoot?: string; offline?: boolean; setWebhook?: boolean }) => {
+    .action(async (flags: { tenant: string; name?: string; apiRoot?: string; offline?: boolean; setWebhook?: boolean }) => {
+      const secrets = await readSecrets(flags, TELEGRAM_SECRETS);
+      if (!secrets.token) throw new ConfigError(`The bot token is required: ${secretSources(TELEGRAM_SECRETS[0]!)}.`);
+      const opts = { ...flags, token: secrets.token, secretToken: secrets['secret-token'] };
       const cfg = loadConfig();
       const { botIdFromToken } = await import('../bots/telegram/client.ts');
       const botId = botIdFromToken(opts.token);
@@ -128,16 +144,20 @@ export function registerChannels(program: Command): void {
       printAdded(cfg, 'telegram', id, extra);
     });
 
-  add
-    .command('line')
-    .description('Add a LINE official account (Messaging API channel) and print the webhook URL to paste into the LINE console.')
-    .requiredOption('--tenant <slug>', 'e.g. demo-clinic')
-    .requiredOption('--channel-secret <s>', 'the channel secret (verifies webhook signatures)')
-    .requiredOption('--access-token <t>', 'a long-lived channel access token')
+  secretOptions(
+    add
+      .command('line')
+      .description('Add a LINE official account (Messaging API channel) and print the webhook URL to paste into the LINE console.')
+      .requiredOption('--tenant <slug>', 'e.g. demo-clinic'),
+    LINE_SECRETS,
+  )
     .requiredOption('--channel-id <id>', 'the channel id (digits)')
     .option('--name <name>', 'a name for the account')
     .option('--api-url <url>', 'Messaging API base URL (a test fake)', url)
-    .action(async (opts: { tenant: string; channelSecret: string; accessToken: string; channelId: string; name?: string; apiUrl?: string }) => {
+    .action(async (flags: { tenant: string; channelId: string; name?: string; apiUrl?: string }) => {
+      const secrets = await readSecrets(flags, LINE_SECRETS);
+      for (const spec of LINE_SECRETS) if (!secrets[spec.flag]) throw new ConfigError(`${spec.what[0]!.toUpperCase()}${spec.what.slice(1)} is required: ${secretSources(spec)}.`);
+      const opts = { ...flags, channelSecret: secrets['channel-secret']!, accessToken: secrets['access-token']! };
       const cfg = loadConfig();
       if (!/^\d{6,20}$/.test(opts.channelId)) throw new ConfigError('--channel-id is the digits shown as "Channel ID" in the LINE Developers console.');
       if (!/^[0-9a-f]{32}$/i.test(opts.channelSecret) && !opts.apiUrl) throw new ConfigError('--channel-secret is the 32-character hex "Channel secret" from the LINE Developers console.');
@@ -152,20 +172,27 @@ export function registerChannels(program: Command): void {
       printAdded(cfg, 'line', id, ['  Paste it into LINE Developers → Messaging API → Webhook URL, and turn "Use webhook" on.']);
     });
 
-  add
-    .command('msteams')
-    .description('Add a Microsoft Teams / Web Chat bot (an Azure Bot resource, Activity protocol): checks the credentials with Entra ID (unless --offline) and prints the messaging endpoint URL.')
-    .requiredOption('--tenant <slug>', 'e.g. demo-realty')
-    .option('--app-id <id>', "the Azure Bot's Microsoft App ID (a GUID)")
-    .option('--app-password <secret>', "the app registration's client secret (its value, not its id)")
+  secretOptions(
+    add
+      .command('msteams')
+      .description('Add a Microsoft Teams / Web Chat bot (an Azure Bot resource, Activity protocol): checks the credentials with Entra ID (unless --offline) and prints the messaging endpoint URL.')
+      .requiredOption('--tenant <slug>', 'e.g. demo-realty')
+      .option('--app-id <id>', "the Azure Bot's Microsoft App ID (a GUID)"),
+    MSTEAMS_SECRETS,
+  )
     .option('--app-tenant-id <id>', "the app's Entra directory (tenant) id, for a single-tenant bot")
     .option('--name <name>', 'a name for the account')
     .option('--api-url <url>', 'one more place replies may be posted besides the Microsoft connectors: a proxy, the Bot Framework Emulator, a test fake', url)
     .option('--auth-url <url>', 'Entra authority (default https://login.microsoftonline.com; https://login.microsoftonline.us for US Government; a test fake)', url)
     .option('--anonymous', 'no credentials: requests are not authenticated and replies go only to --api-url. Local testing only: needs MSTEAMS_ALLOW_ANONYMOUS=on, refused when NODE_ENV=production')
     .option('--offline', 'do not ask Entra ID for a token to check the credentials')
+    .option(
+      '--direct-line-enhanced-auth',
+      "also accept Web Chat / Direct Line conversations: only once Enhanced authentication is on for the bot's Direct Line site (Azure portal) and your token server issues user ids \"dl_…\"; without it their senders are ignored, since a Direct Line client picks its own user id",
+    )
     .action(
-      async (opts: { tenant: string; appId?: string; appPassword?: string; appTenantId?: string; name?: string; apiUrl?: string; authUrl?: string; anonymous?: boolean; offline?: boolean }) => {
+      async (flags: { tenant: string; appId?: string; appTenantId?: string; name?: string; apiUrl?: string; authUrl?: string; anonymous?: boolean; offline?: boolean; directLineEnhancedAuth?: boolean }) => {
+        const opts = { ...flags, appPassword: (await readSecrets(flags, MSTEAMS_SECRETS))['app-password'] };
         const cfg = loadConfig();
         const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
         if (opts.anonymous) {
@@ -175,10 +202,10 @@ export function registerChannels(program: Command): void {
           if (!cfg.msteamsAllowAnonymous) throw new ConfigError('--anonymous needs MSTEAMS_ALLOW_ANONYMOUS=on (local development only): anybody could write to the bot as anybody. Use --app-id and --app-password from the Azure Bot resource.');
         } else {
           if (!opts.appId || !guid.test(opts.appId)) throw new ConfigError('--app-id is the "Microsoft App ID" (a GUID) on the Azure Bot resource\'s Configuration page; or pass --anonymous for local testing.');
-          if (!opts.appPassword) throw new ConfigError('--app-password is the client secret value of the bot\'s app registration (Certificates & secrets).');
+          if (!opts.appPassword) throw new ConfigError(`The app password is required: the client secret value of the bot's app registration (Certificates & secrets), given with ${secretSources(MSTEAMS_SECRETS[0]!)}.`);
           if (opts.appTenantId && !guid.test(opts.appTenantId) && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(opts.appTenantId)) throw new ConfigError('--app-tenant-id is the Entra directory (tenant) id, a GUID.');
         }
-        const config = { ...(opts.appId ? { appId: opts.appId } : {}), ...(opts.appTenantId ? { appTenantId: opts.appTenantId } : {}), ...(opts.authUrl ? { authUrl: opts.authUrl } : {}), anonymous: Boolean(opts.anonymous) };
+        const config = { ...(opts.appId ? { appId: opts.appId } : {}), ...(opts.appTenantId ? { appTenantId: opts.appTenantId } : {}), ...(opts.authUrl ? { authUrl: opts.authUrl } : {}), anonymous: Boolean(opts.anonymous), directLineEnhancedAuth: Boolean(opts.directLineEnhancedAuth) };
         if (!opts.anonymous && !opts.offline) {
           const [{ BotTokenClient }, { teamsSettings }] = await Promise.all([import('../bots/msteams/auth.ts'), import('../bots/msteams/account.ts')]);
           const settings = teamsSettings({ id: 'new', tenantId: '', channel: 'msteams', name: '', externalId: opts.appId!, config, secrets: { appPassword: opts.appPassword! }, apiBaseUrl: opts.apiUrl ?? null, status: 'active' });

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { Database, Sql } from '../db/database.ts';
 import { withSystem } from '../db/tenant.ts';
-import { NotFoundError } from '../errors.ts';
+import { ConfigError, NotFoundError } from '../errors.ts';
+
+/** A Slack channel id: C… (channels, public or private) or G… (older private channels); never a DM (D…) or a person (U…/W…). */
+export const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
 
 export const TenantSettingsSchema = z
   .object({
@@ -16,6 +19,18 @@ export const TenantSettingsSchema = z
     week_start: z.enum(['monday', 'sunday']).default('monday'),
     /** Whether reps may change leads nobody owns yet (managers and admins always may). */
     reps_may_change_unassigned: z.boolean().default(true),
+    /**
+     * The one place team alerts (hot leads, anomalies) are also posted: a
+     * Slack channel of one of the tenant's workspaces, set explicitly with
+     * `closer slack alerts-channel`. Null: alerts go to people's DMs only.
+     * Personal notifications (digests, reminders) never go here. A malformed
+     * value turns the channel off rather than the tenant's other settings.
+     */
+    team_alert_channel: z
+      .object({ account_id: z.uuid(), channel_id: z.string().regex(SLACK_CHANNEL_ID) })
+      .nullable()
+      .default(null)
+      .catch(null),
   })
   .loose();
 export type TenantSettings = z.infer<typeof TenantSettingsSchema>;
@@ -103,4 +118,23 @@ export async function cachedTenant(db: Database, id: string, ttlMs = 30_000): Pr
 /** Drops a tenant from this process's cache, so a settings change written here applies to the next message at once. */
 export function forgetCachedTenant(db: Database, id: string): void {
   caches.get(db)?.delete(id);
+}
+
+/** Throws a ConfigError saying what a team channel id looks like, unless `id` is one. */
+export function checkSlackChannelId(id: string): void {
+  if (SLACK_CHANNEL_ID.test(id)) return;
+  throw new ConfigError(
+    `"${id}" is not a Slack channel id. Copy it from the channel's details in Slack (it starts with C, or G for an older private channel). A DM (D…) or a person (U…) cannot be the team channel: everyone on the team should be able to read it.`,
+  );
+}
+
+/**
+ * Sets (or with null clears) where the tenant's team alerts are posted
+ * (`closer slack alerts-channel`). The channel id is checked here, at the
+ * boundary, so a DM or a person's id can never become a "team" channel.
+ * Runs as the system (tenant settings are the operator's).
+ */
+export async function setTeamAlertChannel(sql: Sql, tenantId: string, value: { account_id: string; channel_id: string } | null): Promise<void> {
+  if (value) checkSlackChannelId(value.channel_id);
+  await sql.query(`UPDATE tenants SET settings = jsonb_set(COALESCE(settings, '{}'::jsonb), '{team_alert_channel}', $2::jsonb) WHERE id = $1`, [tenantId, JSON.stringify(value)]);
 }

@@ -49,6 +49,7 @@ export async function raiseAlert(deps: AlertDeps, tenantId: string, leadId: stri
   const r = await withTenant(deps.db, tenantId, async (sql) => raiseHotLeadAlert(sql, await getTenantById(sql, tenantId), leadId, reason, now, extra));
   if (r.status === 'sent') {
     await enqueueDelivery(deps.queues, { tenantId, messageId: r.messageId });
+    if (r.teamMessageId) await enqueueDelivery(deps.queues, { tenantId, messageId: r.teamMessageId });
     await scheduleEscalation(deps, { tenantId, alertId: r.alertId }, r.escalateAt, now);
   }
   return r;
@@ -96,7 +97,7 @@ export function startAlertWorker(deps: AlertDeps, connection: RedisOptions, pref
 /** A new listing: tell matched buyers and their agents, then deliver and arm escalations for any hot alerts it raised. */
 export async function notifyListing(deps: AlertDeps, tenantId: string, listingId: string, now: Date): Promise<ListingNotifyResult> {
   const r = await withTenant(deps.db, tenantId, async (sql) => notifyBuyersOfListing(sql, await getTenantById(sql, tenantId), listingId, now));
-  for (const id of [...r.notified.map((n) => n.messageId), ...r.ownerMessages, ...r.hotAlerts.map((h) => h.messageId)]) await enqueueDelivery(deps.queues, { tenantId, messageId: id });
+  for (const id of [...r.notified.map((n) => n.messageId), ...r.ownerMessages, ...r.hotAlerts.flatMap((h) => (h.teamMessageId ? [h.messageId, h.teamMessageId] : [h.messageId]))]) await enqueueDelivery(deps.queues, { tenantId, messageId: id });
   for (const h of r.hotAlerts) await scheduleEscalation(deps, { tenantId, alertId: h.alertId }, h.escalateAt, now);
   return r;
 }

@@ -73,6 +73,35 @@ export async function queueToStaff(sql: Sql, staffUserId: string, msg: OutboxMes
   return insertOut(sql, conv, msg, 'system');
 }
 
+/** Where a tenant's team alerts go (tenant setting `team_alert_channel`). */
+export interface TeamAlertChannel {
+  account_id: string;
+  channel_id: string;
+}
+
+/**
+ * The tenant's team-alert channel, when one was configured explicitly
+ * (`closer slack alerts-channel`): a Slack channel everyone on the team may
+ * read, so only alerts meant for the team go here, never a person's digest
+ * or reminder. Its conversation belongs to nobody (no staff member, no lead).
+ * Returns undefined when no channel is set, or its workspace is not an
+ * active Slack account of this tenant (RLS hides other tenants' accounts).
+ */
+export async function queueToTeam(sql: Sql, channel: TeamAlertChannel | null | undefined, msg: OutboxMessage): Promise<OutboxResult | undefined> {
+  if (!channel) return undefined;
+  const conv = (
+    await sql.query<ConvRow>(
+      `INSERT INTO conversations (tenant_id, channel_account_id, channel, external_chat_id)
+       SELECT closer_current_tenant(), a.id, 'slack', $2 FROM channel_accounts a WHERE a.id = $1 AND a.channel = 'slack' AND a.status = 'active'
+       ON CONFLICT (channel_account_id, external_chat_id) DO UPDATE SET last_message_at = conversations.last_message_at
+       RETURNING id, channel_account_id, channel, status`,
+      [channel.account_id, channel.channel_id],
+    )
+  ).rows[0];
+  if (!conv) return undefined;
+  return insertOut(sql, conv, msg, 'system');
+}
+
 export async function sendToLead(db: Database, queues: Queues, tenantId: string, leadId: string, msg: OutboxMessage, channel?: string | null): Promise<OutboxResult> {
   const r = await withTenant(db, tenantId, (sql) => queueToLead(sql, leadId, msg, channel));
   if (r.ok) await enqueueDelivery(queues, { tenantId, messageId: r.messageId });

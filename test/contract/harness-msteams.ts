@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { withTenant } from '../../src/db/tenant.ts';
 import { upsertAccount } from '../../src/bots/accounts.ts';
 import { inlinePayload } from '../../src/bots/render/payloads.ts';
@@ -16,6 +16,15 @@ export interface TeamsHarness extends ChannelHarness {
   /** The serviceUrl activities name (the fake connector). */
   serviceUrl(): string;
   accountId(): string;
+  /** The user's Entra object id (Teams sends the same one on every activity of a person). */
+  aadOf(user: string): string;
+  identityKey(user: string): string;
+}
+
+/** A stable Entra object id per test user, as Teams sends it (a GUID). */
+function aadOf(user: string): string {
+  const h = createHash('sha256').update(user).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /**
@@ -58,7 +67,7 @@ export function msteamsHarness(tenant = 'demo-realty'): TeamsHarness {
     localTimestamp: new Date().toISOString(),
     serviceUrl: serviceUrl(),
     channelId: 'msteams',
-    from: { id: user, name: 'Pat Customer', aadObjectId: randomUUID() },
+    from: { id: user, name: 'Pat Customer', aadObjectId: aadOf(user) },
     recipient: { id: `28:${fake.appId}`, name: 'Closer' },
     conversation: { id: chatOf(user), conversationType: 'personal', tenantId: fake.tenantId },
     channelData: { tenant: { id: fake.tenantId } },
@@ -75,6 +84,9 @@ export function msteamsHarness(tenant = 'demo-realty'): TeamsHarness {
     activity,
     serviceUrl,
     accountId: () => accountId,
+    aadOf,
+    // Teams identities are keyed by the person's Entra object id, namespaced by channel (src/bots/msteams/inbound.ts senderKey).
+    identityKey: (user) => `msteams:aad:${aadOf(user)}`,
     async setup(app: TestApp) {
       await fake.start();
       const tenantId = (await app.db.pool.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [tenant])).rows[0]!.id;

@@ -81,13 +81,13 @@ describe('msteams webhook and delivery specifics', () => {
             `SELECT i.unreachable_at, l.consent, l.unreachable,
                (SELECT count(*)::int FROM followup_executions f WHERE f.lead_id = l.id AND f.status = 'pending') AS pending
              FROM channel_identities i JOIN leads l ON l.id = i.lead_id WHERE i.channel_account_id = $1 AND i.external_id = $2`,
-            [h.accountId(), user],
+            [h.accountId(), h.identityKey(user)],
           )
         ).rows[0]!,
       );
     // A follow-up waiting for this lead must not go out once they have removed the bot.
     await withTenant(app.db, tenantId, (sql) =>
-      sql.query(`INSERT INTO followup_executions (tenant_id, lead_id, due_at, status) SELECT $1, lead_id, now() + interval '1 day', 'pending' FROM channel_identities WHERE channel_account_id = $2 AND external_id = $3`, [tenantId, h.accountId(), user]),
+      sql.query(`INSERT INTO followup_executions (tenant_id, lead_id, due_at, status) SELECT $1, lead_id, now() + interval '1 day', 'pending' FROM channel_identities WHERE channel_account_id = $2 AND external_id = $3`, [tenantId, h.accountId(), h.identityKey(user)]),
     );
     expect((await state()).pending).toBe(1);
     expect((await h.post(h.activity(user, h.newEventId(), { type: 'installationUpdate', action: 'remove' }))).status).toBe(200);
@@ -105,7 +105,7 @@ describe('msteams webhook and delivery specifics', () => {
     expect(JSON.parse(r.body)).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
     await waitFor('a reply', () => h.received(user).length > 0);
     const consent = await withTenant(app.db, tenantId, async (sql) =>
-      (await sql.query<{ consent: string }>('SELECT l.consent FROM channel_identities i JOIN leads l ON l.id = i.lead_id WHERE i.channel_account_id = $1 AND i.external_id = $2', [h.accountId(), user])).rows[0]?.consent,
+      (await sql.query<{ consent: string }>('SELECT l.consent FROM channel_identities i JOIN leads l ON l.id = i.lead_id WHERE i.channel_account_id = $1 AND i.external_id = $2', [h.accountId(), h.identityKey(user)])).rows[0]?.consent,
     );
     expect(consent).toBe('opted_out');
   });

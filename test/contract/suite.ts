@@ -26,6 +26,8 @@ export interface ChannelHarness {
   newUser(): string;
   /** The chat id replies to this user go to, where the platform's differs from the user's id (Teams: conversation a:… vs user 29:…). Default: the user id. */
   externalChatId?(user: string): string;
+  /** The key the user's identity is stored under (channel_identities.external_id), where it is not their platform id. Default: the user id. */
+  identityKey?(user: string): string;
   newEventId(): string;
   /** Posts a text message to our webhook; returns the HTTP status. Reusing an eventId is a redelivery. */
   sendText(user: string, text: string, opts?: { eventId?: string; signature?: 'valid' | 'bad' | 'missing' }): Promise<number>;
@@ -58,7 +60,7 @@ export function runChannelContract(makeHarness: () => ChannelHarness): void {
         await sql.query<{ unreachable_at: Date | null; lead_id: string | null; consent: string | null; unreachable: boolean | null }>(
           `SELECT i.unreachable_at, i.lead_id, l.consent, l.unreachable FROM channel_identities i LEFT JOIN leads l ON l.id = i.lead_id
            WHERE i.channel_account_id = $1 AND i.external_id = $2`,
-          [accountId, user],
+          [accountId, h.identityKey?.(user) ?? user],
         )
       ).rows[0],
     );

@@ -51,7 +51,7 @@ describe('closer channels add msteams', () => {
     const stored = (await db.pool.query<{ secrets_enc: string; config: Record<string, unknown> }>('SELECT secrets_enc, config FROM channel_accounts WHERE id = $1', [id])).rows[0]!;
     await db.close();
     expect(stored.secrets_enc).not.toContain(fake.appPassword);
-    expect(stored.config).toEqual({ appId: fake.appId, appTenantId: fake.tenantId, authUrl: fake.url, anonymous: false });
+    expect(stored.config).toEqual({ appId: fake.appId, appTenantId: fake.tenantId, authUrl: fake.url, anonymous: false, directLineEnhancedAuth: false });
   });
 
   it('adds an anonymous account only outside production and only with --api-url, and lists it as such', async () => {

@@ -59,6 +59,7 @@ beforeAll(async () => {
       await sql.query(`INSERT INTO catalogue_items (tenant_id, sku, names, category, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'x', 1, 'THB')`, [tenant]);
       await sql.query(`INSERT INTO listings (tenant_id, ref, titles, city, property_type, price, currency) VALUES ($1, 'RLS-1', '{"en":"x"}', 'Riyadh', 'villa', 1, 'SAR')`, [tenant]);
       await sql.query(`INSERT INTO slack_oauth_states (state_hash, tenant_id, install_options, expires_at) VALUES ($1, $2, '{}', now())`, [`rls-${tenant}`, tenant]);
+      await sql.query(`INSERT INTO slack_install_links (link_hash, tenant_id, team_id) VALUES ($1, $2, 'TRLS')`, [`rls-${tenant}`, tenant]);
       await sql.query(`INSERT INTO pending_confirmations (tenant_id, lead_id, tool, args, expires_at) VALUES ($1, $2, 'update_workflow', '{}', now())`, [tenant, lead]);
       // note_chunks is filled by a trigger on notes: a seeded tenant without long notes gets one.
       await sql.query(`INSERT INTO activities (tenant_id, lead_id, kind, body) VALUES ($1, $2, 'note', 'row level security test note for this tenant')`, [tenant, lead]);

@@ -13,12 +13,12 @@ const STATE_SECRET = 'cli-state-secret-0123456789abcdef01234';
 const env = (extra: Record<string, string> = {}) => ({ CLOSER_HOME: home, PUBLIC_URL: 'https://closer.example.test', LOG_LEVEL: 'error', ...extra });
 const oauthEnv = { SLACK_CLIENT_ID: '111.222', SLACK_CLIENT_SECRET: 'cli-client-secret', SLACK_SIGNING_SECRET: 'cli-signing-secret', SLACK_STATE_SECRET: STATE_SECRET };
 
-async function account(teamId: string): Promise<{ config: Record<string, unknown>; secrets: Record<string, string>; secretsEnc: string }> {
+async function account(teamId: string): Promise<{ id: string; config: Record<string, unknown>; secrets: Record<string, string>; secretsEnc: string }> {
   const db = await openEmbeddedDatabase(path.join(home, 'pgdata'));
   try {
-    const row = (await db.pool.query<{ config: Record<string, unknown>; secrets_enc: string }>(`SELECT config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0]!;
+    const row = (await db.pool.query<{ id: string; config: Record<string, unknown>; secrets_enc: string }>(`SELECT id, config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0]!;
     const box = new SecretBox(resolveSecretKey({ keyHex: undefined, home, embedded: true }));
-    return { config: row.config, secrets: box.open(row.secrets_enc), secretsEnc: row.secrets_enc };
+    return { id: row.id, config: row.config, secrets: box.open(row.secrets_enc, { table: 'channel_accounts', id: row.id, kind: 'slack' }), secretsEnc: row.secrets_enc };
   } finally {
     await db.close();
   }
@@ -42,7 +42,7 @@ describe('closer slack (install link, socket mode)', () => {
     expect(r.code, r.stderr).toBe(0);
     const link = new URL(r.stdout.split('\n')[0]!);
     expect(`${link.origin}${link.pathname}`).toBe('https://closer.example.test/slack/install');
-    expect(verifyInstallLink(STATE_SECRET, Object.fromEntries(link.searchParams))).toBe('cli-clinic');
+    expect(verifyInstallLink(STATE_SECRET, Object.fromEntries(link.searchParams)).tenant).toBe('cli-clinic');
     expect(Number(link.searchParams.get('expires')) * 1000).toBeLessThanOrEqual(Date.now() + 30 * 60_000 + 1000);
     expect(r.stdout).toContain('https://closer.example.test/slack/oauth_redirect');
     expect(r.stdout).not.toContain(STATE_SECRET);
@@ -78,4 +78,26 @@ describe('closer slack (install link, socket mode)', () => {
     expect(a.config.socket_mode).toBe(true);
     expect(a.secrets).toEqual({ bot_token: 'xoxb-cli-1', app_token: 'xapp-1-rotated' });
   });
+
+  it('sets, refuses and clears the team-alert channel', async () => {
+    const settings = async () => {
+      const db = await openEmbeddedDatabase(path.join(home, 'pgdata'));
+      try {
+        return (await db.pool.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE slug = 'cli-clinic'`)).rows[0]!.settings;
+      } finally {
+        await db.close();
+      }
+    };
+    const dm = await runCli(['slack', 'alerts-channel', '--tenant', 'cli-clinic', 'D0123ABCD'], env());
+    expect(dm.code).not.toBe(0);
+    expect(dm.stderr).toContain('is not a Slack channel id');
+    const set = await runCli(['slack', 'alerts-channel', '--tenant', 'cli-clinic', 'C0TEAMCLI'], env());
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('now also go to Slack channel C0TEAMCLI in workspace TCLI1');
+    const a = await account('TCLI1');
+    expect((await settings()).team_alert_channel).toEqual({ account_id: a.id, channel_id: 'C0TEAMCLI' });
+    const cleared = await runCli(['slack', 'alerts-channel', '--tenant', 'cli-clinic', '--clear'], env());
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect((await settings()).team_alert_channel).toBeNull();
+  }, 120_000);
 });

@@ -101,7 +101,7 @@ describe('slack oauth install', () => {
     const [row] = await accountsOf('TOAUTH1');
     expect(row!.tenant_id).toBe(clinic);
     expect(row!.secrets_enc).not.toContain('xoxb-oauth-first');
-    expect(app.secrets.open(row!.secrets_enc)).toEqual({ bot_token: 'xoxb-oauth-first', signing_secret: SIGNING });
+    expect(app.secrets.open(row!.secrets_enc, { table: 'channel_accounts', id: row!.id, kind: 'slack' })).toEqual({ bot_token: 'xoxb-oauth-first', signing_secret: SIGNING });
     expect(row!.config).toMatchObject({ bot_user_id: 'UBOTOAUTH', installed_via: 'oauth', team_name: 'Clinic <Team> & Co' });
     expect(row!.api_base_url).toBe(fake.url);
 
@@ -125,7 +125,7 @@ describe('slack oauth install', () => {
     const rows = await accountsOf('TOAUTH1');
     expect(rows).toHaveLength(1);
     expect(rows[0]!.id).toBe(before!.id);
-    expect(app.secrets.open(rows[0]!.secrets_enc).bot_token).toBe('xoxb-oauth-second');
+    expect(app.secrets.open(rows[0]!.secrets_enc, { table: 'channel_accounts', id: rows[0]!.id, kind: 'slack' }).bot_token).toBe('xoxb-oauth-second');
     expect(rows[0]!.config).toMatchObject({ handoff_channel: 'CHANDOFF', team_name: 'Clinic Team' });
     // The running server uses the new token at once.
     const sent = await sendDm('TOAUTH1', 'UOAUTHREP', 'help');
@@ -164,7 +164,7 @@ describe('slack oauth install', () => {
     const rows = await accountsOf('TOAUTH1');
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tenant_id).toBe(clinic);
-    expect(app.secrets.open(rows[0]!.secrets_enc).bot_token).toBe('xoxb-oauth-second');
+    expect(app.secrets.open(rows[0]!.secrets_enc, { table: 'channel_accounts', id: rows[0]!.id, kind: 'slack' }).bot_token).toBe('xoxb-oauth-second');
     expect(await withTenant(app.db, realty, async (sql) => (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM channel_accounts WHERE channel = 'slack' AND external_id = 'TOAUTH1'`)).rows[0]!.n)).toBe(0);
   });
 

@@ -107,7 +107,7 @@ describe('Teams inbound activities', () => {
     expect(n).toMatchObject({
       kind: 'inbound',
       invoke: false,
-      message: { channel: 'msteams', platformMessageId: 'act-1', externalChatId: 'a:conv', externalUserId: '29:user', displayName: 'Somchai', locale: 'th', text: 'hello\nthere' },
+      message: { channel: 'msteams', platformMessageId: 'act-1', externalChatId: 'a:conv', externalUserId: 'msteams:29:user', displayName: 'Somchai', locale: 'th', text: 'hello\nthere' },
       ref: { conversationId: 'a:conv', serviceUrl: 'https://smba.trafficmanager.net/amer/', botId: '28:bot', userId: '29:user', entraTenantId: 'entra-t', activityChannel: 'msteams' },
     });
   });
@@ -116,6 +116,9 @@ describe('Teams inbound activities', () => {
     const payload = { action: 'set_consent', args: { consent: 'opted_in' } };
     const submit = await normaliseActivity(activity({ value: { closer: inlinePayload(payload) } }), account, codec);
     expect(submit).toMatchObject({ kind: 'inbound', message: { payload } });
+    // Identity keys are namespaced by channel; on Teams the Entra object id wins over the per-bot 29:… id.
+    const aad = await normaliseActivity(activity({ text: 'hi', from: { id: '29:user', aadObjectId: 'AAAAAAAA-0000-4000-8000-000000000001' } }), account, codec);
+    expect(aad).toMatchObject({ message: { externalUserId: 'msteams:aad:aaaaaaaa-0000-4000-8000-000000000001' }, previousKey: 'msteams:29:user' });
     const invoke = await normaliseActivity(activity({ type: 'invoke', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', data: { closer: inlinePayload(payload) } } } }), account, codec);
     expect(invoke).toMatchObject({ kind: 'inbound', invoke: true, message: { payload } });
     const junk = await normaliseActivity(activity({ value: { closer: 'j["BAD ACTION",{}]' } }), account, codec);

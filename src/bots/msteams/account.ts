@@ -11,6 +11,14 @@ export const TeamsAccountConfigSchema = z.object({
   appTenantId: z.string().min(1).optional(),
   authUrl: z.url().optional(),
   anonymous: z.boolean().default(false),
+  /**
+   * Direct Line / Web Chat conversations are accepted only when the operator
+   * turned on Enhanced Authentication for the bot's Direct Line site (Azure
+   * portal → Channels → Direct Line → site → Enhanced authentication), so
+   * the user id comes from a token their own server issued (`dl_…`), never
+   * from the browser (`--direct-line-enhanced-auth`).
+   */
+  directLineEnhancedAuth: z.boolean().default(false),
 });
 
 export interface TeamsSettings {
@@ -27,13 +35,15 @@ export interface TeamsSettings {
   authority: string;
   /** The account's --api-url: the one extra place replies may go (a proxy, the Emulator, a test fake). */
   apiUrl: string | null;
+  /** Whether Direct Line / Web Chat activities are trusted (Enhanced Authentication is on for the bot's Direct Line sites). */
+  directLineEnhancedAuth: boolean;
 }
 
 /** An account's Teams settings. No app id (or an explicit --anonymous) means anonymous mode. */
 export function teamsSettings(account: ChannelAccount): TeamsSettings {
   const parsed = TeamsAccountConfigSchema.safeParse(account.config);
   // A config this version cannot read is never taken for anonymous mode: such an account authenticates nobody.
-  const c = parsed.success ? parsed.data : { anonymous: false, appId: undefined, appTenantId: undefined, authUrl: undefined };
+  const c = parsed.success ? parsed.data : { anonymous: false, appId: undefined, appTenantId: undefined, authUrl: undefined, directLineEnhancedAuth: false };
   return {
     mode: parsed.success && (c.anonymous || !c.appId) ? 'anonymous' : 'credentials',
     appId: c.appId,
@@ -41,6 +51,7 @@ export function teamsSettings(account: ChannelAccount): TeamsSettings {
     appTenantId: c.appTenantId,
     authority: (c.authUrl ?? DEFAULT_AUTHORITY).replace(/\/+$/, ''),
     apiUrl: account.apiBaseUrl,
+    directLineEnhancedAuth: c.directLineEnhancedAuth,
   };
 }
 

@@ -4,14 +4,14 @@ import { ChannelApiError } from '../../errors.ts';
 import type { OutboundMessage } from '../../core/messages/types.ts';
 import { AccountDirectory, type ChannelAccount } from '../accounts.ts';
 import { acceptInbound } from '../inbound.ts';
-import { markIdentityBack, markIdentityGone } from '../identities.ts';
+import { adoptIdentity, markIdentityBack, markIdentityGone } from '../identities.ts';
 import { payloadCodec } from '../render/payloads.ts';
 import { channelRedis } from '../render/redis.ts';
 import type { ChannelAdapter, ChannelContext, ChannelModule, DeliveryTarget } from '../types.ts';
 import { ANONYMOUS_WARNING, anonymousRefusal, serviceUrlPolicy, teamsSettings, type TeamsSettings } from './account.ts';
 import { BotTokenClient, sdkAuthConfig, serviceUrlClaimMismatch, verifyBearer } from './auth.ts';
 import { postActivity, replyActivity } from './client.ts';
-import { ActivitySchema, normaliseActivity } from './inbound.ts';
+import { ActivitySchema, normaliseActivity, senderRefusal } from './inbound.ts';
 import { loadRef, saveRef } from './refs.ts';
 import { renderTeams, TEAMS_TEXT_LIMIT } from './render.ts';
 import { assertServiceUrl, serviceUrlRefusal } from './service-url.ts';
@@ -30,6 +30,13 @@ function warnAnonymous(ctx: ChannelContext, account: { id: string; name: string 
   if (warned.has(`${where}:${account.id}`)) return;
   warned.add(`${where}:${account.id}`);
   ctx.log.warn({ account: account.id, name: account.name, where }, ANONYMOUS_WARNING);
+}
+
+/** A warning logged once per process and key (an unauthenticated channel keeps writing; the log should not fill up). */
+function warnOnce(ctx: ChannelContext, key: string, fields: Record<string, unknown>, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  ctx.log.warn(fields, message);
 }
 
 /** At start-up: every active anonymous Teams account is named in the log (an error in production, where it is refused). */
@@ -87,10 +94,21 @@ async function handleWebhook(c: HonoContext, ctx: ChannelContext, accounts: Acco
     ctx.log.warn({ account: account.id, err: refusal }, 'Teams webhook refused: serviceUrl not allowed');
     return c.json({ error: 'serviceUrl not allowed' }, 403);
   }
+  // A sender whose id the client picked (Direct Line without Enhanced Authentication) reaches nobody's identity:
+  // acknowledged so the connector does not retry, and nothing is stored.
+  const untrusted = senderRefusal(activity, s);
+  if (untrusted) {
+    warnOnce(ctx, `sender:${account.id}:${activity.channelId}`, { account: account.id, channel: activity.channelId }, `Teams webhook ignored ${untrusted}`);
+    return activity.type === 'invoke' ? c.json({ error: 'this conversation is not authenticated' }, 403) : c.body(null, 200);
+  }
   const n = await normaliseActivity(activity, account, codec);
+  const adopt = (previousKey: string | undefined, key: string) =>
+    previousKey ? withTenant(ctx.db, account.tenantId, (sql) => adoptIdentity(sql, account.id, previousKey, key)) : Promise.resolve(false);
+  if (n.kind === 'removed' || n.kind === 'added') await adopt(n.previousKey, n.userId);
   if (n.kind === 'removed') await markIdentityGone(ctx, account, n.userId, n.at, 'msteams');
   if (n.kind === 'added') await markIdentityBack(ctx, account, n.userId);
   if (n.kind === 'inbound') {
+    await adopt(n.previousKey, n.message.externalUserId);
     // Stored before the turn is queued, so the turn's first reply knows where to go.
     await withTenant(ctx.db, account.tenantId, (sql) => saveRef(sql, account.tenantId, account.id, n.ref));
     await acceptInbound(ctx, n.message);

@@ -12,9 +12,9 @@ import { getTenantById, getTenantBySlug } from '../../core/tenants.ts';
 import type { SecretBox } from '../../core/secrets.ts';
 import { InstallRefusedError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { upsertAccount, type AccountDirectory } from '../accounts.ts';
+import { accountBinding, upsertAccount, type AccountDirectory } from '../accounts.ts';
 import type { ChannelContext } from '../types.ts';
-import { verifyInstallLink } from './install-link.ts';
+import { linkHash, verifyInstallLink } from './install-link.ts';
 import { slackLogger } from './logger.ts';
 
 /** The bot scopes Closer asks for: DMs, mentions, the /closer command, handoff threads. */
@@ -24,7 +24,7 @@ export const SLACK_BOT_SCOPES = ['chat:write', 'im:history', 'app_mentions:read'
 const STATE_TTL_S = 600;
 
 /** What an install carries from the install link to the redirect, inside the server-side state. */
-const MetadataSchema = z.object({ tenantId: z.uuid(), tenantSlug: z.string() });
+const MetadataSchema = z.object({ tenantId: z.uuid(), tenantSlug: z.string(), linkId: z.string().min(1).max(64) });
 type Metadata = z.infer<typeof MetadataSchema>;
 
 function parseMetadata(raw: string | undefined): Metadata {
@@ -33,6 +33,20 @@ function parseMetadata(raw: string | undefined): Metadata {
   } catch {
     throw new InstallRefusedError('This install did not start from a Closer install link. Ask your Closer admin for one (closer slack install-link --tenant <slug>).');
   }
+}
+
+/** The polite refusal of a link that already installed a workspace (shown when it is opened or finished again). */
+function linkUsed(usedAt: Date | undefined): InstallRefusedError {
+  const when = usedAt ? ` on ${usedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+  return new InstallRefusedError(
+    // Which workspace it connected is not said: whoever holds the link now may not be allowed to know.
+    `This install link was already used${when}. Each link works once, so a forwarded or leaked link cannot connect another workspace. Ask your Closer admin for a new one (closer slack install-link --tenant <slug>).`,
+  );
+}
+
+/** Whether an install link already completed an install; the tenant's own row only. */
+async function usedLink(db: Database, tenantId: string, linkId: string): Promise<{ team_id: string; used_at: Date } | undefined> {
+  return withTenant(db, tenantId, async (sql) => (await sql.query<{ team_id: string; used_at: Date }>('SELECT team_id, used_at FROM slack_install_links WHERE link_hash = $1', [linkHash(linkId)])).rows[0]);
 }
 
 function stateMac(secret: string, random: string): string {
@@ -134,8 +148,12 @@ export class PgInstallationStore implements InstallationStore {
     const owner = await withSystem(this.db, async (sql) => (await sql.query<{ tenant_id: string }>(`SELECT tenant_id FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0]);
     if (owner && owner.tenant_id !== meta.tenantId) throw elsewhere();
     const result = await withTenant(this.db, meta.tenantId, async (sql) => {
-      const existing = (await sql.query<{ config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0];
-      const secrets = { ...(existing?.secrets_enc ? this.box.open(existing.secrets_enc) : {}), bot_token: bot.token, signing_secret: this.cfg.signingSecret };
+      // The link is spent by the install it completes, in the same transaction: a second install
+      // through it (started in another browser before this one finished) waits here and is refused.
+      const spent = await sql.query('INSERT INTO slack_install_links (link_hash, tenant_id, team_id) VALUES ($1, $2, $3) ON CONFLICT (link_hash) DO NOTHING', [linkHash(meta.linkId), meta.tenantId, teamId]);
+      if (spent.rowCount === 0) throw linkUsed(undefined);
+      const existing = (await sql.query<{ id: string; config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT id, config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1`, [teamId])).rows[0];
+      const secrets = { ...(existing?.secrets_enc ? this.box.open(existing.secrets_enc, accountBinding(existing.id, 'slack')) : {}), bot_token: bot.token, signing_secret: this.cfg.signingSecret };
       const config = {
         ...(existing?.config ?? {}),
         bot_user_id: bot.userId,
@@ -170,9 +188,9 @@ export class PgInstallationStore implements InstallationStore {
   async fetchInstallation(query: InstallationQuery<boolean>): Promise<Installation<'v1' | 'v2', boolean>> {
     if (!query.teamId) throw new NotFoundError('Enterprise Grid org installs are not supported yet.');
     const row = await withSystem(this.db, async (sql) =>
-      (await sql.query<{ config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1 AND status = 'active'`, [query.teamId])).rows[0],
+      (await sql.query<{ id: string; config: Record<string, unknown>; secrets_enc: string | null }>(`SELECT id, config, secrets_enc FROM channel_accounts WHERE channel = 'slack' AND external_id = $1 AND status = 'active'`, [query.teamId])).rows[0],
     );
-    const secrets = row?.secrets_enc ? this.box.open(row.secrets_enc) : {};
+    const secrets = row?.secrets_enc ? this.box.open(row.secrets_enc, accountBinding(row.id, 'slack')) : {};
     if (!row || !secrets.bot_token) throw new NotFoundError(`No Slack workspace ${query.teamId} is installed.`);
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const scopes = Array.isArray(row.config.scopes) ? row.config.scopes.filter((s): s is string => typeof s === 'string') : [];
@@ -278,9 +296,11 @@ export function mountSlackOAuth(http: Hono, ctx: ChannelContext, accounts: Accou
   http.get('/slack/install', async (c) => {
     const { req, res } = nodeBindings(c);
     let tenant;
+    let linkId: string;
     try {
-      const slug = verifyInstallLink(cfg.stateSecret, c.req.query());
-      tenant = await withSystem(ctx.db, (sql) => getTenantBySlug(sql, slug));
+      const link = verifyInstallLink(cfg.stateSecret, c.req.query());
+      linkId = link.linkId;
+      tenant = await withSystem(ctx.db, (sql) => getTenantBySlug(sql, link.tenant));
     } catch (err) {
       const known = err instanceof InstallRefusedError || err instanceof NotFoundError;
       if (!known) throw err;
@@ -288,7 +308,13 @@ export function mountSlackOAuth(http: Hono, ctx: ChannelContext, accounts: Accou
       sendPage(res, err instanceof NotFoundError ? 404 : 403, 'This install link does not work', [err instanceof NotFoundError ? 'The tenant this link was made for does not exist on this server.' : err.message]);
       return RESPONSE_ALREADY_SENT;
     }
-    const metadata: Metadata = { tenantId: tenant.id, tenantSlug: tenant.slug };
+    const used = await usedLink(ctx.db, tenant.id, linkId);
+    if (used) {
+      log.warn({ tenant: tenant.slug, team: used.team_id }, 'slack install link used again');
+      sendPage(res, 410, 'This install link was already used', [linkUsed(used.used_at).message]);
+      return RESPONSE_ALREADY_SENT;
+    }
+    const metadata: Metadata = { tenantId: tenant.id, tenantSlug: tenant.slug, linkId };
     try {
       await provider.handleInstallPath(req, res, undefined, { scopes: [...SLACK_BOT_SCOPES], metadata: JSON.stringify(metadata) });
     } catch (err) {

@@ -5,13 +5,13 @@ import { getLeadCard } from '../leads/card.ts';
 import { outbound, type OutboundPart } from '../messages/types.ts';
 import type { Tenant } from '../tenants.ts';
 import { leadCardPart } from '../../tools/lookup_lead.ts';
-import { queueToStaff } from '../../jobs/outbox.ts';
+import { queueToStaff, queueToTeam } from '../../jobs/outbox.ts';
 import { onShift } from './shift.ts';
 
 export type HotReason = 'grade_a' | 'asked_to_book' | 'listing_match';
 
 export type RaiseResult =
-  | { status: 'sent'; alertId: string; targetStaffId: string; messageId: string; escalateAt: Date }
+  | { status: 'sent'; alertId: string; targetStaffId: string; messageId: string; escalateAt: Date; teamMessageId?: string }
   | { status: 'suppressed'; reason: 'cooldown' | 'no_target' | 'no_conversation' | 'closed_lead' };
 
 interface Staff {
@@ -56,6 +56,14 @@ export async function alertMessage(sql: Sql, tenant: Tenant, staffId: string, le
   return { text: head, parts: msg.parts };
 }
 
+async function teamHotMessage(sql: Sql, tenant: Tenant, leadId: string, staffId: string, reason: HotReason): Promise<{ text: string; parts: OutboundPart[] }> {
+  const t = translator(tenant.defaultLocale);
+  const card = await getLeadCard(sql, leadId);
+  const staff = (await sql.query<{ name: string }>('SELECT name FROM staff_users WHERE id = $1', [staffId])).rows[0]?.name ?? '';
+  const text = t('jobs.alert.team_hot', { lead: card.displayName, why: t(`jobs.alert.reason_${reason}`), staff });
+  return { text, parts: [{ type: 'text', text }] };
+}
+
 /**
  * Raises a hot-lead alert: at most one per lead per cooldown window (the
  * advisory lock makes the check-then-insert safe against a concurrent raise).
@@ -97,7 +105,10 @@ export async function raiseHotLeadAlert(sql: Sql, tenant: Tenant, leadId: string
     JSON.stringify({ alert_id: alertId, reason }),
     now,
   ]);
-  return { status: 'sent', alertId, targetStaffId: target, messageId: out.messageId, escalateAt };
+  // The team channel (when the tenant set one) hears that a hot lead came in and who has it, without
+  // the buttons or the lead card: those stay with the person the alert is for.
+  const team = await queueToTeam(sql, tenant.settings.team_alert_channel, await teamHotMessage(sql, tenant, leadId, target, reason));
+  return { status: 'sent', alertId, targetStaffId: target, messageId: out.messageId, escalateAt, ...(team?.ok ? { teamMessageId: team.messageId } : {}) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Sql } from '../../db/database.ts';
 import { normaliseLocale } from '../../agents/i18n.ts';
-import { queueToStaff } from '../../jobs/outbox.ts';
+import { queueToStaff, queueToTeam } from '../../jobs/outbox.ts';
 import type { Tenant } from '../tenants.ts';
 import { runAnomalyChecks, type CheckResult } from './check.ts';
 import type { Finding } from './detect.ts';
@@ -94,7 +94,10 @@ async function alertManagers(sql: Sql, tenant: Tenant, anomalyId: string, r: Ano
     const res = await queueToStaff(sql, m.id, anomalyMessage(tenant, r, normaliseLocale(m.locale || tenant.defaultLocale)));
     if (res.ok) messageIds.push(res.messageId);
   }
-  const status = !managers.length ? 'skipped' : messageIds.length ? 'sent' : 'failed';
+  // Team numbers are a team alert: also posted to the tenant's team channel when one is set.
+  const team = await queueToTeam(sql, tenant.settings.team_alert_channel, anomalyMessage(tenant, r, normaliseLocale(tenant.defaultLocale)));
+  if (team?.ok) messageIds.push(team.messageId);
+  const status = !managers.length && !team?.ok ? 'skipped' : messageIds.length ? 'sent' : 'failed';
   const reason = status === 'skipped' ? 'no_manager' : status === 'failed' ? 'no_conversation' : null;
   await sql.query(`UPDATE anomalies SET status = $2, reason = $3, message_ids = $4::uuid[], updated_at = $5 WHERE id = $1 AND status = 'pending'`, [anomalyId, status, reason, messageIds, now]);
   return { status, messageIds };
