@@ -8,6 +8,9 @@ import { bestTimeToContact, type BestTime } from './best-time.ts';
  * How much each consideration can add to a lead's priority. The score
  * carries most of it; an unanswered message past the SLA outranks a
  * slightly better score, because a reply delayed is a lead cooled down.
+ * leads.hot_bound (migration 0020) is an upper bound of the sum of these
+ * terms: raising a weight here needs a migration that raises the bound too
+ * (test/integration/hot-bound.test.ts checks the bound holds).
  */
 export const PRIORITY = {
   scoreWeight: 0.6,
@@ -85,11 +88,12 @@ export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): P
   const stale = await recomputeStaleScores(sql, tenant, { now: q.now, limit: LAZY_RESCORE_LIMIT, scope: { ownerId: q.ownerId, openOnly: true } });
   const stages = await loadStages(sql);
   const open = stages.filter((s) => s.openIndex !== null && (!q.stageKey || s.key === q.stageKey)).map((s) => s.key);
-  // What a big deal is, in this tenant: value counts up to the 90th percentile of open deal totals per lead.
+  // What a big deal is, in this tenant: value counts up to the 90th percentile of open deal totals per lead
+  // (leads.open_deal_amount, kept by the deals triggers of migration 0020; an index-only scan).
   const p90 = (
     await sql.query<{ p90: number }>(
-      `SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY amount), 0)::float8 AS p90
-       FROM (SELECT sum(amount)::float8 AS amount FROM deals WHERE status = 'open' GROUP BY lead_id) d`,
+      `SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY open_deal_amount), 0)::float8 AS p90
+       FROM leads WHERE open_deal_amount IS NOT NULL`,
     )
   ).rows[0]!.p90;
   const { text, params } = hotLeadsQuery(tenant, q, open, p90);
@@ -116,11 +120,17 @@ export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): P
 }
 
 /**
- * The ranking query (exported for benchmarks and EXPLAIN). Ranking touches
- * every candidate, so its expression compares timestamps with cut-offs
- * computed once ($5-$7) instead of doing arithmetic per row; the columns that
- * explain a rank are computed afterwards for the top rows only, from the same
- * SQL fragments, so the explanation always matches the ranking.
+ * The ranking query (exported for benchmarks and EXPLAIN). The priority
+ * depends on the time of the request, so it cannot be indexed; its upper
+ * bound leads.hot_bound (migration 0020) can. The query reads the first
+ * `limit` leads in bound order (an index scan), takes the priority of the
+ * last of them that would make the list (the threshold), then reads every
+ * lead whose bound reaches the threshold (an index range) and ranks those
+ * exactly: a lead outside that range has priority ≤ bound < threshold, so it
+ * could not have made the list. Ranking compares timestamps with cut-offs
+ * computed once ($5-$7) instead of doing arithmetic per row; the columns
+ * that explain a rank are computed afterwards for the top rows only, from
+ * the same SQL fragments, so the explanation always matches the ranking.
  */
 export function hotLeadsQuery(tenant: Tenant, q: HotLeadQuery, openStages: string[], dealP90: number): { text: string; params: unknown[] } {
   const P = PRIORITY;
@@ -138,30 +148,38 @@ export function hotLeadsQuery(tenant: Tenant, q: HotLeadQuery, openStages: strin
     score: `${P.scoreWeight} * coalesce(l.score, 0)::float8`,
     sla: `CASE WHEN ${awaiting} AND l.last_inbound_at < $6 THEN ${P.slaBreached} WHEN ${awaiting} THEN ${P.replyDue} ELSE 0 END`,
     recent: `CASE WHEN l.last_inbound_at > $7 AND l.last_inbound_at <= $1 THEN ${P.recent} * date_part('epoch', l.last_inbound_at - $7::timestamptz) / ${P.recentDays * 86_400} ELSE 0 END`,
-    value: `CASE WHEN $8::float8 > 0 AND d.amount IS NOT NULL THEN ${P.value} * least(1, d.amount / $8::float8) ELSE 0 END`,
+    value: `CASE WHEN $8::float8 > 0 AND l.open_deal_amount IS NOT NULL THEN ${P.value} * least(1, l.open_deal_amount / $8::float8) ELSE 0 END`,
     cold: `${P.cold / 100} * coalesce(l.score, 0)::float8 * least(1, greatest(0, date_part('epoch', $1::timestamptz - coalesce(l.last_contact_at, l.created_at))) / ${P.coldDays * 86_400})`,
   };
+  const priority = `${c.score} + ${c.sla} + ${c.recent} + ${c.value} + ${c.cold}`;
+  const eligible = `l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}`;
   return {
-    text: `WITH open_deals AS (
-       SELECT lead_id, sum(amount)::float8 AS amount FROM deals WHERE status = 'open' GROUP BY lead_id
+    text: `WITH first_page AS (
+       SELECT ${priority} AS priority
+       FROM leads l
+       WHERE ${eligible}
+       ORDER BY l.hot_bound DESC, l.id
+       LIMIT $4
+     ),
+     threshold AS (
+       SELECT priority FROM first_page ORDER BY priority DESC OFFSET $4 - 1 LIMIT 1
      ),
      top AS (
-       SELECT l.id, ${c.score} + ${c.sla} + ${c.recent} + ${c.value} + ${c.cold} AS priority
+       SELECT l.id, ${priority} AS priority
        FROM leads l
-       LEFT JOIN open_deals d ON d.lead_id = l.id
-       WHERE l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}
+       -- The bound and the priority are summed in different orders: allow for float rounding.
+       WHERE ${eligible} AND l.hot_bound >= coalesce((SELECT priority FROM threshold), '-infinity'::float8) - 1e-6
        ORDER BY priority DESC, l.id
        LIMIT $4
      )
      SELECT l.id, l.display_name, l.score, l.grade, l.stage_key, l.timezone, s.name AS owner_name,
-            coalesce(d.amount, 0) AS deal_amount,
+            coalesce(l.open_deal_amount, 0) AS deal_amount,
             date_part('epoch', $1::timestamptz - l.last_inbound_at) / 60 AS waited_min,
             greatest(0, date_part('epoch', $1::timestamptz - coalesce(l.last_contact_at, l.created_at)) / 86400) AS days_since_contact,
             ${c.score} AS p_score, ${c.sla} AS p_sla, ${c.recent} AS p_recent, ${c.value} AS p_value, ${c.cold} AS p_cold,
             top.priority, $3::int AS sla
      FROM top
      JOIN leads l ON l.id = top.id
-     LEFT JOIN open_deals d ON d.lead_id = l.id
      LEFT JOIN staff_users s ON s.id = l.owner_id
      ORDER BY top.priority DESC, l.id`,
     params,
