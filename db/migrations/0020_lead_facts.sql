@@ -31,14 +31,14 @@ LANGUAGE sql SET search_path = public, pg_temp AS $$
              WHERE o.tenant_id = x.tenant_id AND o.lead_id = x.id AND o.kind IN ('message_out', 'call')
                AND COALESCE(o.data->>'direction', 'out') <> 'in' AND o.occurred_at >= COALESCE(fi.first_in, x.created_at)
            ) AS first_out
-    FROM leads x
+    FROM (SELECT DISTINCT unnest(lead_ids) AS id) u
+    JOIN leads x ON x.id = u.id
     CROSS JOIN LATERAL (
       SELECT min(a.occurred_at) FILTER (WHERE a.kind = 'message_in') AS first_in,
              max(a.occurred_at) FILTER (WHERE a.kind = 'message_in') AS last_in,
              (array_agg(a.channel ORDER BY a.occurred_at) FILTER (WHERE a.kind IN ('message_in', 'call') AND a.channel IS NOT NULL))[1] AS first_channel
       FROM activities a WHERE a.tenant_id = x.tenant_id AND a.lead_id = x.id
     ) fi
-    WHERE x.id = ANY(lead_ids)
   ) f
   WHERE l.id = f.id
     AND (l.first_inbound_at, l.last_message_in_at, l.first_channel, l.first_response_at) IS DISTINCT FROM (f.first_in, f.last_in, f.first_channel, f.first_out)
@@ -97,9 +97,13 @@ CREATE TRIGGER deals_facts_upd AFTER UPDATE ON deals REFERENCING OLD TABLE AS ol
 CREATE TRIGGER deals_facts_del AFTER DELETE ON deals REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION closer_deals_facts_del();
 
--- Existing data.
-SELECT closer_refresh_lead_activity_facts(ARRAY(SELECT id FROM leads));
-SELECT closer_refresh_lead_deal_facts(ARRAY(SELECT id FROM leads));
+-- Recomputes one tenant's facts: for existing data below, and for bulk loads
+-- that ran with triggers off (the seed at large scales).
+CREATE FUNCTION closer_rebuild_lead_facts(tenant uuid) RETURNS void LANGUAGE sql AS $$
+  SELECT closer_refresh_lead_activity_facts(ARRAY(SELECT id FROM leads WHERE tenant_id = tenant));
+  SELECT closer_refresh_lead_deal_facts(ARRAY(SELECT id FROM leads WHERE tenant_id = tenant));
+$$;
+SELECT closer_rebuild_lead_facts(id) FROM tenants;
 
 -- The hot-lead priority (src/core/prioritiser/hot.ts PRIORITY) depends on the
 -- time of the request, so it cannot be indexed; this bound of it can, because
@@ -107,7 +111,8 @@ SELECT closer_refresh_lead_deal_facts(ARRAY(SELECT id FROM leads));
 -- (≤ 15, only with an open deal), an unanswered message (≤ 25, only while the
 -- last inbound is newer than the last contact), a recent message (≤ 10, only
 -- with an inbound at all). The list reads leads in hot_bound order and stops
--- once the bound falls under the priority of the lead it would have to beat.
+-- once the bound falls under the priority of the lead it would have to beat
+-- (keyset pages: ORDER BY hot_bound DESC, id DESC).
 -- hot.ts HOT_BOUND_SQL must match this expression's terms.
 ALTER TABLE leads ADD COLUMN hot_bound float8 GENERATED ALWAYS AS (
   0.65 * coalesce(score, 0)::float8
@@ -115,8 +120,8 @@ ALTER TABLE leads ADD COLUMN hot_bound float8 GENERATED ALWAYS AS (
   + CASE WHEN last_inbound_at IS NOT NULL AND (last_contact_at IS NULL OR last_inbound_at > last_contact_at) THEN 25 ELSE 0 END
   + CASE WHEN last_inbound_at IS NOT NULL THEN 10 ELSE 0 END
 ) STORED;
-CREATE INDEX leads_hot_bound ON leads (tenant_id, hot_bound DESC, id);
-CREATE INDEX leads_owner_hot_bound ON leads (tenant_id, owner_id, hot_bound DESC, id);
+CREATE INDEX leads_hot_bound ON leads (tenant_id, hot_bound DESC, id DESC);
+CREATE INDEX leads_owner_hot_bound ON leads (tenant_id, owner_id, hot_bound DESC, id DESC);
 -- The "big deal" yardstick (90th percentile of open deal totals) from an index-only scan.
 CREATE INDEX leads_open_deal_amount ON leads (tenant_id, open_deal_amount) WHERE open_deal_amount IS NOT NULL;
 -- First-response cohorts and "leads contacted" read these.

@@ -39,13 +39,17 @@ CREATE TABLE name_terms (
 );
 CREATE INDEX name_terms_trgm ON name_terms USING gin (term gin_trgm_ops);
 
+-- display_name is the lead's, copied so a search orders a term's leads from
+-- this index alone (kind, then name) and reads only the few rows it returns.
 CREATE TABLE lead_name_terms (
   tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
   term text NOT NULL,
   lead_id uuid NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
   kind smallint NOT NULL,
+  display_name text NOT NULL,
   PRIMARY KEY (tenant_id, term, lead_id)
 );
+CREATE INDEX lead_name_terms_rank ON lead_name_terms (tenant_id, term, kind, display_name, lead_id);
 CREATE INDEX lead_name_terms_lead ON lead_name_terms (lead_id);
 
 ALTER TABLE name_terms ENABLE ROW LEVEL SECURITY;
@@ -61,31 +65,22 @@ GRANT EXECUTE ON FUNCTION closer_lead_name_terms(text, text, text, text[]) TO cl
 -- thousands of leads per statement; one set-based insert per statement.
 CREATE FUNCTION closer_leads_terms_ins() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO lead_name_terms (tenant_id, term, lead_id, kind)
-    SELECT n.tenant_id, t.term, n.id, t.kind FROM new_rows n, closer_lead_name_terms(n.first_name, n.last_name, n.display_name, n.aliases) t;
+  INSERT INTO lead_name_terms (tenant_id, term, lead_id, kind, display_name)
+    SELECT n.tenant_id, t.term, n.id, t.kind, n.display_name FROM new_rows n, closer_lead_name_terms(n.first_name, n.last_name, n.display_name, n.aliases) t;
   INSERT INTO name_terms (tenant_id, term)
     SELECT DISTINCT n.tenant_id, t.term FROM new_rows n, closer_lead_name_terms(n.first_name, n.last_name, n.display_name, n.aliases) t
     ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;
+-- Renames are rare and most lead updates (scores, facts, stages) leave the
+-- names alone: a row trigger that fires only when a name column changed.
 CREATE FUNCTION closer_leads_terms_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- Most lead updates (scores, facts, stages) leave the names alone: nothing to do then.
-  PERFORM 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE (n.first_name, n.last_name, n.display_name, n.aliases) IS DISTINCT FROM (o.first_name, o.last_name, o.display_name, o.aliases)
-    LIMIT 1;
-  IF NOT FOUND THEN RETURN NULL; END IF;
-  DELETE FROM lead_name_terms t USING new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE t.lead_id = n.id
-      AND (n.first_name, n.last_name, n.display_name, n.aliases) IS DISTINCT FROM (o.first_name, o.last_name, o.display_name, o.aliases);
-  INSERT INTO lead_name_terms (tenant_id, term, lead_id, kind)
-    SELECT n.tenant_id, t.term, n.id, t.kind
-    FROM new_rows n JOIN old_rows o ON o.id = n.id, closer_lead_name_terms(n.first_name, n.last_name, n.display_name, n.aliases) t
-    WHERE (n.first_name, n.last_name, n.display_name, n.aliases) IS DISTINCT FROM (o.first_name, o.last_name, o.display_name, o.aliases);
+  DELETE FROM lead_name_terms WHERE lead_id = NEW.id;
+  INSERT INTO lead_name_terms (tenant_id, term, lead_id, kind, display_name)
+    SELECT NEW.tenant_id, t.term, NEW.id, t.kind, NEW.display_name FROM closer_lead_name_terms(NEW.first_name, NEW.last_name, NEW.display_name, NEW.aliases) t;
   INSERT INTO name_terms (tenant_id, term)
-    SELECT DISTINCT n.tenant_id, t.term
-    FROM new_rows n JOIN old_rows o ON o.id = n.id, closer_lead_name_terms(n.first_name, n.last_name, n.display_name, n.aliases) t
-    WHERE (n.first_name, n.last_name, n.display_name, n.aliases) IS DISTINCT FROM (o.first_name, o.last_name, o.display_name, o.aliases)
+    SELECT NEW.tenant_id, t.term FROM closer_lead_name_terms(NEW.first_name, NEW.last_name, NEW.display_name, NEW.aliases) t
     ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;
@@ -100,15 +95,23 @@ BEGIN
 END $$;
 CREATE TRIGGER leads_terms_ins AFTER INSERT ON leads REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION closer_leads_terms_ins();
-CREATE TRIGGER leads_terms_upd AFTER UPDATE ON leads REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION closer_leads_terms_upd();
+CREATE TRIGGER leads_terms_upd AFTER UPDATE OF first_name, last_name, display_name, aliases ON leads FOR EACH ROW
+  WHEN ((OLD.first_name, OLD.last_name, OLD.display_name, OLD.aliases) IS DISTINCT FROM (NEW.first_name, NEW.last_name, NEW.display_name, NEW.aliases))
+  EXECUTE FUNCTION closer_leads_terms_upd();
 CREATE TRIGGER lead_name_terms_del AFTER DELETE ON lead_name_terms REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION closer_lead_name_terms_del();
 
--- Existing leads.
-INSERT INTO lead_name_terms (tenant_id, term, lead_id, kind)
-  SELECT l.tenant_id, t.term, l.id, t.kind FROM leads l, closer_lead_name_terms(l.first_name, l.last_name, l.display_name, l.aliases) t;
-INSERT INTO name_terms (tenant_id, term) SELECT DISTINCT tenant_id, term FROM lead_name_terms;
+-- Rebuilds one tenant's dictionary from its leads: for existing data below,
+-- and for bulk loads that ran with triggers off (the seed at large scales).
+CREATE FUNCTION closer_rebuild_name_terms(tenant uuid) RETURNS void LANGUAGE sql AS $$
+  DELETE FROM lead_name_terms WHERE tenant_id = tenant;
+  INSERT INTO lead_name_terms (tenant_id, term, lead_id, kind, display_name)
+    SELECT l.tenant_id, t.term, l.id, t.kind, l.display_name FROM leads l, closer_lead_name_terms(l.first_name, l.last_name, l.display_name, l.aliases) t
+    WHERE l.tenant_id = tenant;
+  INSERT INTO name_terms (tenant_id, term) SELECT DISTINCT tenant_id, term FROM lead_name_terms WHERE tenant_id = tenant
+    ON CONFLICT DO NOTHING;
+$$;
+SELECT closer_rebuild_name_terms(id) FROM tenants;
 
 -- The fuzzy step, over the dictionary only. SECURITY DEFINER for the reason
 -- of migration 0016 (pg_trgm's operators are not leakproof, so under RLS the
@@ -116,7 +119,7 @@ INSERT INTO name_terms (tenant_id, term) SELECT DISTINCT tenant_id, term FROM le
 -- closer_current_tenant() the policies use and returns terms, not leads.
 -- rank: 0 the term is the query, 1 starts with it, 2 contains it, 3 only similar.
 CREATE FUNCTION closer_name_term_matches(q text, max_terms int) RETURNS TABLE (term text, rank int, sim real)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE SECURITY DEFINER ROWS 24 SET search_path = public, pg_temp AS $$
   SELECT n.term,
          CASE WHEN n.term = q THEN 0 WHEN starts_with(n.term, q) THEN 1 WHEN strpos(n.term, q) > 0 THEN 2 ELSE 3 END AS rank,
          similarity(n.term, q) AS sim

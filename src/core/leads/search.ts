@@ -39,20 +39,24 @@ export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<L
   }
   // Names: the fuzzy step runs over the tenant's dictionary of distinct name
   // terms (migration 0021: whole names, first names, aliases and their words),
-  // then the leads carrying the terms found are read by equality, under RLS.
+  // then the leads carrying the terms found are read from the term index, at
+  // most `limit` per term in the final order (a common first name or family
+  // name is carried by thousands of leads; only the first few can make it).
   // A lead ranks 0 when the query is its whole name, first name or an alias,
   // 1 when one of those starts with the query, 2 when any of its name words
-  // contains it (or is it), 3 when only similar; then by similarity.
+  // contains it (or is it), 3 when only similar; then by similarity and name.
   const { rows } = await sql.query<{ id: string; display_name: string; stage_key: string; sim: number; rank: number }>(
     `WITH m AS (SELECT term, rank, sim FROM closer_name_term_matches($1, $3)),
-     hits AS (
-       SELECT t.lead_id, min(CASE WHEN m.rank <= 1 AND t.kind = 0 THEN m.rank WHEN m.rank <= 2 THEN 2 ELSE 3 END) AS rank, max(m.sim) AS sim
-       FROM m JOIN lead_name_terms t ON t.term = m.term
-       GROUP BY t.lead_id
-     )
-     SELECT l.id, l.display_name, l.stage_key, h.sim, h.rank
-     FROM hits h JOIN leads l ON l.id = h.lead_id
-     ORDER BY h.rank, h.sim DESC, l.display_name, l.id
+     c AS (
+       SELECT t.lead_id, CASE WHEN m.rank <= 1 AND t.kind = 0 THEN m.rank WHEN m.rank <= 2 THEN 2 ELSE 3 END AS rank, m.sim
+       FROM m CROSS JOIN LATERAL (
+         SELECT t.lead_id, t.kind FROM lead_name_terms t WHERE t.term = m.term ORDER BY t.kind, t.display_name, t.lead_id LIMIT $2
+       ) t
+     ),
+     best AS (SELECT DISTINCT ON (lead_id) lead_id, rank, sim FROM c ORDER BY lead_id, rank, sim DESC)
+     SELECT l.id, l.display_name, l.stage_key, b.sim, b.rank
+     FROM best b JOIN leads l ON l.id = b.lead_id
+     ORDER BY b.rank, b.sim DESC, l.display_name, l.id
      LIMIT $2`,
     [q, limit, MAX_TERMS],
   );
