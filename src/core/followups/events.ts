@@ -56,6 +56,8 @@ export async function startSequences(
   leadIds: readonly string[],
   firedAt: Date,
   vars: Record<string, string> = {},
+  /** false when the caller sets leads.next_followup_at itself (the importer writes it with the new leads). */
+  refreshNext = true,
 ): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (leadIds.length === 0 || rule.steps.length === 0) return out;
@@ -82,6 +84,7 @@ export async function startSequences(
     ids.push(r.id);
     out.set(r.lead_id, ids);
   }
+  if (!refreshNext) return out;
   await sql.query(
     `UPDATE leads l SET next_followup_at = (SELECT min(f.due_at) FROM followup_executions f WHERE f.lead_id = l.id AND f.status = 'pending' AND f.due_at > $2)
      WHERE l.id = ANY($1::uuid[])`,

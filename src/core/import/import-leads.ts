@@ -14,7 +14,7 @@ import { normaliseText } from '../format.ts';
 import type { Tenant } from '../tenants.ts';
 import { parseLeadsCsv, splitList, type CsvRow, type ParsedCsv } from './csv.ts';
 import { startSequences } from '../followups/events.ts';
-import { loadRules, type FollowupRule } from '../followups/rules.ts';
+import { loadRules, stepDueTimes, type FollowupRule } from '../followups/rules.ts';
 
 /**
  * Imports leads from a CSV into one tenant, under its row-level security.
@@ -331,11 +331,19 @@ export async function importParsedLeads(sql: Sql, tenant: Tenant, parsed: Parsed
       const existing = known.match(clean);
       if (clean.id && existing?.matchedBy !== 'id') warnings.push(`id ${clean.id} is not a lead of ${tenant.slug}; matched by phone/email instead`);
       if (existing) {
-        await createLeads(sql, tenant, pending, lk, rules, opts.now);
-        pending = [];
+        // The merge reads the lead it joins and checks its phone/email against other leads: write the
+        // pending new leads first when it could meet one of them.
+        if (pending.some((p) => p.leadId === existing.leadId || (clean.phone && p.clean.phone === clean.phone) || (clean.email && p.clean.email === clean.email))) {
+          await createLeads(sql, tenant, pending, lk, rules, opts.now);
+          pending = [];
+        }
         const m = await mergeLead(sql, tenant, existing.leadId, clean, row.line, opts.now);
         results.push({ line: row.line, outcome: 'merged', leadId: existing.leadId, matchedBy: existing.matchedBy, reasons: [], filled: m.filled, warnings: [...warnings, ...m.warnings] });
-        if (m.filled.length) known = await lookupMatches(sql, tenant, chunk.slice(k + 1).flatMap((c) => (c.clean ? [c.clean] : [])));
+        if (m.filled.length) {
+          // The merge may have given its lead a phone or email later rows match: look the rest up again (new leads not yet written included).
+          known = await lookupMatches(sql, tenant, chunk.slice(k + 1).flatMap((c) => (c.clean ? [c.clean] : [])));
+          for (const p of pending) known.add(p.leadId, p.clean);
+        }
       } else {
         const leadId = randomUUID();
         pending.push({ leadId, clean, line: row.line });
@@ -384,7 +392,8 @@ async function lookupMatches(sql: Sql, tenant: Tenant, rows: CleanRow[]) {
   }
   if (emails.length) {
     const { rows: found } = await sql.query<{ id: string; email: string }>(
-      'SELECT DISTINCT ON (lower(email)) id, lower(email) AS email FROM leads WHERE tenant_id = $1 AND lower(email) = ANY($2::text[]) ORDER BY lower(email), created_at, id',
+      // email IS NOT NULL: the predicate of the partial index leads_email, which the planner does not infer.
+      'SELECT DISTINCT ON (lower(email)) id, lower(email) AS email FROM leads WHERE tenant_id = $1 AND email IS NOT NULL AND lower(email) = ANY($2::text[]) ORDER BY lower(email), created_at, id',
       [tenant.id, emails],
     );
     for (const r of found) byEmail.set(r.email, r.id);
@@ -410,12 +419,19 @@ async function lookupMatches(sql: Sql, tenant: Tenant, rows: CleanRow[]) {
 /** Writes a chunk's new leads, their buyer requests and notes with one statement per table, then starts their lead_created sequences. */
 async function createLeads(sql: Sql, tenant: Tenant, rows: { leadId: string; clean: CleanRow; line: number }[], lk: Lookups, rules: FollowupRule[], now: Date): Promise<void> {
   if (rows.length === 0) return;
+  const sourceOf = (c: CleanRow) => (c.source ?? 'import').slice(0, 60);
+  const rulesFor = (c: CleanRow) => rules.filter((rule) => !rule.trigger.sources || rule.trigger.sources.includes(sourceOf(c)));
+  // The lead's next follow-up, as refreshNextFollowup would read it after the sequences below: a new lead has no other.
+  const nextFollowup = (c: CleanRow) => {
+    const dues = rulesFor(c).flatMap((rule) => stepDueTimes(rule, now)).filter((d) => d > now);
+    return dues.length ? new Date(Math.min(...dues.map((d) => d.getTime()))).toISOString() : null;
+  };
   await sql.query(
-    `INSERT INTO leads (id, tenant_id, first_name, last_name, display_name, phone, email, source, stage_key, owner_id, consent, consent_changed_at, locale, timezone, budget, attributes, created_at, updated_at)
+    `INSERT INTO leads (id, tenant_id, first_name, last_name, display_name, phone, email, source, stage_key, owner_id, consent, consent_changed_at, locale, timezone, budget, attributes, next_followup_at, created_at, updated_at)
      SELECT r.id, $2, r.first_name, r.last_name, r.display_name, r.phone, r.email, r.source, r.stage_key, r.owner_id, r.consent,
-            CASE WHEN r.consent <> 'unknown' THEN $3::timestamptz END, r.locale, $4, r.budget, r.attributes, $3, $3
+            CASE WHEN r.consent <> 'unknown' THEN $3::timestamptz END, r.locale, $4, r.budget, r.attributes, r.next_followup_at, $3, $3
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, first_name text, last_name text, display_name text, phone text, email text, source text, stage_key text,
-                                             owner_id uuid, consent text, locale text, budget numeric, attributes jsonb)`,
+                                             owner_id uuid, consent text, locale text, budget numeric, attributes jsonb, next_followup_at timestamptz)`,
     [
       JSON.stringify(
         rows.map(({ leadId, clean: c }) => ({
@@ -432,6 +448,7 @@ async function createLeads(sql: Sql, tenant: Tenant, rows: { leadId: string; cle
           locale: c.locale ?? null,
           budget: c.budget ?? null,
           attributes: attributesFor(c.concerns),
+          next_followup_at: nextFollowup(c),
         })),
       ),
       tenant.id,
@@ -465,8 +482,8 @@ async function createLeads(sql: Sql, tenant: Tenant, rows: { leadId: string; cle
   );
   // What onLeadEvent('lead_created') does per lead, per rule for all of them; in the import's transaction, so a dry run starts nothing.
   for (const rule of rules) {
-    const ids = rows.filter(({ clean: c }) => !rule.trigger.sources || rule.trigger.sources.includes((c.source ?? 'import').slice(0, 60))).map((r) => r.leadId);
-    await startSequences(sql, tenant, rule, ids, now);
+    const ids = rows.filter(({ clean: c }) => rulesFor(c).includes(rule)).map((r) => r.leadId);
+    await startSequences(sql, tenant, rule, ids, now, {}, false);
   }
 }
 
