@@ -303,14 +303,14 @@ export const IMPORT_CHUNK = 500;
 /**
  * Imports parsed rows inside the caller's tenant transaction.
  *
- * Rows are handled in chunks (issue #11: ≥ 2,000 rows/s). A chunk's matches
- * are looked up with three queries (ids, phones, emails) and its new leads
- * are written with one statement per table; the report is row for row what
- * handling the rows one at a time gives, because the chunk keeps the order's
- * effects: a row that matches a lead an earlier row of the file created
- * merges into it, and a merge (which may give a lead a phone or email later
- * rows match) first writes the pending new leads, runs on its own, and has
- * the rest of the chunk looked up again.
+ * Rows are written in batches (issue #11: ≥ 2,000 rows/s). The leads the
+ * file's rows already are come from three queries (ids, phones, emails), and
+ * new leads are written `chunk` at a time with one statement per table. The
+ * report is row for row what handling the rows one at a time gives, because
+ * the order's effects are kept: a row matching a lead an earlier row created
+ * merges into it (after that lead is written, in file order); a merge that
+ * could meet a lead not yet written writes the pending ones first; a merge
+ * that fills a phone or email makes its lead the one later rows match.
  */
 export async function importParsedLeads(sql: Sql, tenant: Tenant, parsed: ParsedCsv, opts: { now: Date; dryRun?: boolean; chunk?: number }): Promise<ImportReport> {
   const began = Date.now();
@@ -318,41 +318,56 @@ export async function importParsedLeads(sql: Sql, tenant: Tenant, parsed: Parsed
   const rules = (await loadRules(sql)).filter((r) => r.trigger.event === 'lead_created');
   const results: ImportRowResult[] = [];
   const size = opts.chunk ?? IMPORT_CHUNK;
-  for (let i = 0; i < parsed.rows.length; i += size) {
-    const chunk = parsed.rows.slice(i, i + size).map((row) => ({ row, ...checkRow(row, tenant, lk) }));
-    let known = await lookupMatches(sql, tenant, chunk.flatMap((c) => (c.clean ? [c.clean] : [])));
-    let pending: { leadId: string; clean: CleanRow; line: number }[] = [];
-    for (const [k, { row, clean, reasons }] of chunk.entries()) {
-      if (!clean) {
-        results.push({ line: row.line, outcome: 'rejected', reasons, filled: [], warnings: [] });
+  const checked = parsed.rows.map((row) => ({ row, ...checkRow(row, tenant, lk) }));
+  // Every lead the file's rows already are, in three queries; kept current below as rows create and merge.
+  const known = await lookupMatches(sql, tenant, checked.flatMap((c) => (c.clean ? [c.clean] : [])));
+  let pending: { leadId: string; clean: CleanRow; line: number }[] = [];
+  const pendingById = new Map<string, CleanRow>();
+  // Merges into a lead still pending that cannot change its phone or email (the only things later rows match on): run right after it is written.
+  let deferred: { index: number; leadId: string; clean: CleanRow; line: number; matchedBy: MatchedBy; warnings: string[] }[] = [];
+  const merge = async (leadId: string, clean: CleanRow, line: number, matchedBy: MatchedBy, warnings: string[]): Promise<ImportRowResult> => {
+    const m = await mergeLead(sql, tenant, leadId, clean, line, opts.now);
+    // A merge fills a phone or email only when no other lead has it, so its lead is now the one later rows match.
+    known.filled(leadId, m.filled.includes('phone') ? clean.phone : undefined, m.filled.includes('email') ? clean.email : undefined);
+    return { line, outcome: 'merged', leadId, matchedBy, reasons: [], filled: m.filled, warnings: [...warnings, ...m.warnings] };
+  };
+  const flush = async () => {
+    await createLeads(sql, tenant, pending, lk, rules, opts.now);
+    pending = [];
+    pendingById.clear();
+    const todo = deferred;
+    deferred = [];
+    for (const d of todo) results[d.index] = await merge(d.leadId, d.clean, d.line, d.matchedBy, d.warnings);
+  };
+  for (const { row, clean, reasons } of checked) {
+    if (!clean) {
+      results.push({ line: row.line, outcome: 'rejected', reasons, filled: [], warnings: [] });
+      continue;
+    }
+    const warnings: string[] = [];
+    const existing = known.match(clean);
+    if (clean.id && existing?.matchedBy !== 'id') warnings.push(`id ${clean.id} is not a lead of ${tenant.slug}; matched by phone/email instead`);
+    if (existing) {
+      const target = pendingById.get(existing.leadId);
+      if (target && !(clean.phone && !target.phone) && !(clean.email && !target.email)) {
+        deferred.push({ index: results.length, leadId: existing.leadId, clean, line: row.line, matchedBy: existing.matchedBy, warnings });
+        results.push({ line: row.line, outcome: 'merged', leadId: existing.leadId, matchedBy: existing.matchedBy, reasons: [], filled: [], warnings });
         continue;
       }
-      const warnings: string[] = [];
-      const existing = known.match(clean);
-      if (clean.id && existing?.matchedBy !== 'id') warnings.push(`id ${clean.id} is not a lead of ${tenant.slug}; matched by phone/email instead`);
-      if (existing) {
-        // The merge reads the lead it joins and checks its phone/email against other leads: write the
-        // pending new leads first when it could meet one of them.
-        if (pending.some((p) => p.leadId === existing.leadId || (clean.phone && p.clean.phone === clean.phone) || (clean.email && p.clean.email === clean.email))) {
-          await createLeads(sql, tenant, pending, lk, rules, opts.now);
-          pending = [];
-        }
-        const m = await mergeLead(sql, tenant, existing.leadId, clean, row.line, opts.now);
-        results.push({ line: row.line, outcome: 'merged', leadId: existing.leadId, matchedBy: existing.matchedBy, reasons: [], filled: m.filled, warnings: [...warnings, ...m.warnings] });
-        if (m.filled.length) {
-          // The merge may have given its lead a phone or email later rows match: look the rest up again (new leads not yet written included).
-          known = await lookupMatches(sql, tenant, chunk.slice(k + 1).flatMap((c) => (c.clean ? [c.clean] : [])));
-          for (const p of pending) known.add(p.leadId, p.clean);
-        }
-      } else {
-        const leadId = randomUUID();
-        pending.push({ leadId, clean, line: row.line });
-        known.add(leadId, clean);
-        results.push({ line: row.line, outcome: 'created', leadId, reasons: [], filled: [], warnings });
-      }
+      // The merge reads the lead it joins and checks its phone/email against other leads: write the
+      // pending new leads (and the merges waiting for them) first when it could meet one of them.
+      if (target || pending.some((p) => (clean.phone && p.clean.phone === clean.phone) || (clean.email && p.clean.email === clean.email))) await flush();
+      results.push(await merge(existing.leadId, clean, row.line, existing.matchedBy, warnings));
+    } else {
+      const leadId = randomUUID();
+      pending.push({ leadId, clean, line: row.line });
+      pendingById.set(leadId, clean);
+      known.add(leadId, clean);
+      results.push({ line: row.line, outcome: 'created', leadId, reasons: [], filled: [], warnings });
+      if (pending.length >= size) await flush();
     }
-    await createLeads(sql, tenant, pending, lk, rules, opts.now);
   }
+  await flush();
   const count = (o: ImportRowResult['outcome']) => results.filter((r) => r.outcome === o).length;
   return {
     tenant: tenant.slug,
@@ -368,10 +383,10 @@ export async function importParsedLeads(sql: Sql, tenant: Tenant, parsed: Parsed
 }
 
 /**
- * The leads a chunk's rows already are, as findExistingLead decides it (id,
+ * The leads a file's rows already are, as findExistingLead decides it (id,
  * then phone, then email; the oldest lead of a phone or email), read with
- * one query per key instead of up to three per row; plus the leads the
- * chunk itself creates, as they are added.
+ * one query per key instead of up to three per row; then kept current as
+ * the import creates leads and merges fill phones and emails.
  */
 async function lookupMatches(sql: Sql, tenant: Tenant, rows: CleanRow[]) {
   const ids = [...new Set(rows.flatMap((r) => (r.id ? [r.id] : [])))];
@@ -407,11 +422,16 @@ async function lookupMatches(sql: Sql, tenant: Tenant, rows: CleanRow[]) {
       if (email) return { leadId: email, matchedBy: 'email' };
       return undefined;
     },
-    /** A lead this chunk creates: later rows with its phone or email merge into it (it is the oldest: existing ones matched first). */
+    /** A lead the import creates: later rows with its phone or email merge into it (it is the oldest: existing ones matched first). */
     add(leadId: string, c: CleanRow) {
       byId.add(leadId);
       if (c.phone && !byPhone.has(c.phone)) byPhone.set(c.phone, leadId);
       if (c.email && !byEmail.has(c.email)) byEmail.set(c.email, leadId);
+    },
+    /** A merge gave a lead this phone and/or email. */
+    filled(leadId: string, phone: string | undefined, email: string | undefined) {
+      if (phone && !byPhone.has(phone)) byPhone.set(phone, leadId);
+      if (email && !byEmail.has(email)) byEmail.set(email, leadId);
     },
   };
 }
