@@ -5,6 +5,8 @@ import { getTenantBySlug, type Tenant } from '../../src/core/tenants.ts';
 import { hotLeadsQuery, listHotLeads } from '../../src/core/prioritiser/hot.ts';
 import { loadStages } from '../../src/core/scoring/context.ts';
 import { searchLeads } from '../../src/core/leads/search.ts';
+import { STALE_SQL_EXPR } from '../../src/core/scoring/recompute.ts';
+import { SCORE_MODEL } from '../../src/core/scoring/config.ts';
 import { TEST_ANCHOR } from '../helpers/anchor.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 
@@ -132,6 +134,21 @@ describe('lead facts kept by triggers (migration 0020)', () => {
       expect((await facts(sql, lead)).open_deal_amount).toBe(500);
       await sql.query('DELETE FROM deals WHERE id = $1', [b]);
       expect((await facts(sql, lead)).open_deal_amount).toBeNull();
+    });
+  });
+});
+
+describe('leads.score_stale (migration 0023)', () => {
+  it('is exactly the stale-score test, before and after a lead is scored and marked stale', async () => {
+    await inTenant('demo-realty', async (sql) => {
+      const differ = async () => (await sql.query(`SELECT id FROM leads WHERE score_stale IS DISTINCT FROM ${STALE_SQL_EXPR}`)).rowCount;
+      expect(await differ()).toBe(0);
+      const [some] = (await sql.query<{ id: string }>('SELECT id FROM leads WHERE score_stale LIMIT 1')).rows;
+      await sql.query(`UPDATE leads SET scored_at = now(), score_factors = '{"model": "${SCORE_MODEL}"}' WHERE id = $1`, [some!.id]);
+      expect((await sql.query<{ s: boolean }>('SELECT score_stale AS s FROM leads WHERE id = $1', [some!.id])).rows[0]!.s).toBe(false);
+      await sql.query('UPDATE leads SET scored_at = NULL WHERE id = $1', [some!.id]);
+      expect((await sql.query<{ s: boolean }>('SELECT score_stale AS s FROM leads WHERE id = $1', [some!.id])).rows[0]!.s).toBe(true);
+      expect(await differ()).toBe(0);
     });
   });
 });
