@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { withTenant } from '../src/db/tenant.ts';
 import { getTenantById } from '../src/core/tenants.ts';
 import { loadRules } from '../src/core/followups/rules.ts';
-import { startSequence } from '../src/core/followups/events.ts';
+import { startSequences } from '../src/core/followups/events.ts';
 import { createQueues, bullConnection } from '../src/jobs/queues.ts';
 import { createFollowupQueue, FOLLOWUPS_QUEUE, processFollowup, type FollowupJob } from '../src/jobs/followups.ts';
 import { reconcileFollowups } from '../src/jobs/reconcile.ts';
@@ -23,8 +23,8 @@ import type { ChannelAdapter } from '../src/bots/types.ts';
 
 /**
  * Background jobs throughput on the bench agency tenant:
- * - scheduling: N follow-up rows written through startSequence (the path a
- *   trigger takes), in transactions of 500 rows' worth, then queued as delayed
+ * - scheduling: N follow-up rows written through startSequences (the path a
+ *   trigger takes), in transactions of about 5,000 rows (one statement each), then queued as delayed
  *   jobs by the reconciler;
  * - dispatch: M due follow-ups sent end to end with platform limits off
  *   (follow-up job: claim, checks, template, outbound row; delivery job:
@@ -54,11 +54,11 @@ export async function benchJobs(opts: { scale: number; databaseUrl?: string | un
     const perSequence = rule.steps.length;
     const sequences = Math.ceil(opts.schedule / perSequence);
     const t0 = performance.now();
-    for (let i = 0; i < sequences; ) {
-      const batchEnd = Math.min(sequences, i + Math.ceil(500 / perSequence));
-      await withTenant(db, tenantId, async (sql) => {
-        for (; i < batchEnd; i++) await startSequence(sql, tenant, rule, leads[i % leads.length]!, new Date(now.getTime() + 86_400_000 * 30));
-      });
+    // Batches of about 5,000 rows, one transaction and one statement each (startSequences).
+    const perBatch = Math.ceil(5_000 / perSequence);
+    for (let i = 0; i < sequences; i += perBatch) {
+      const batch = Array.from({ length: Math.min(perBatch, sequences - i) }, (_, k) => leads[(i + k) % leads.length]!);
+      await withTenant(db, tenantId, (sql) => startSequences(sql, tenant, rule, batch, new Date(now.getTime() + 86_400_000 * 30)));
     }
     const scheduleMs = performance.now() - t0;
     process.stderr.write(`bench: scheduled ${sequences * perSequence} rows in ${Math.round(scheduleMs)} ms\n`);

@@ -15,8 +15,8 @@ export async function benchSearch(db: Database, tenantId: string, opts: { sample
   const samples = opts.samples ?? 200;
   const { names, leads } = await withTenant(db, tenantId, async (sql) => ({
     names: (
-      await sql.query<{ display_name: string; alias: string | null }>(
-        `SELECT display_name, aliases[1] AS alias FROM leads ORDER BY md5(id::text) LIMIT $1`,
+      await sql.query<{ id: string; display_name: string; alias: string | null }>(
+        `SELECT id, display_name, aliases[1] AS alias FROM leads ORDER BY md5(id::text) LIMIT $1`,
         [samples],
       )
     ).rows,
@@ -24,23 +24,28 @@ export async function benchSearch(db: Database, tenantId: string, opts: { sample
   }));
   // A typo: drop one letter from the middle, as people do on a phone keyboard.
   const typo = (s: string) => (s.length > 4 ? s.slice(0, Math.floor(s.length / 2)) + s.slice(Math.floor(s.length / 2) + 1) : s);
-  const queries: Record<string, string[]> = {
-    exact: names.map((n) => n.display_name),
-    typo: names.map((n) => typo(n.display_name)),
-    first_name: names.map((n) => n.display_name.split(' ')[0]!),
-    latin_alias: names.map((n) => n.alias).filter((a): a is string => !!a),
+  // Each query with the lead it means. "Found" = that lead is among the first 6 results (what
+  // lookup_lead shows), or a lead of exactly the same name is: the demo's 100,000 leads share about
+  // 1,400 names, and two leads of one name cannot be told apart by the name.
+  const queries: Record<string, { q: string; lead: { id: string; display_name: string } }[]> = {
+    exact: names.map((n) => ({ q: n.display_name, lead: n })),
+    typo: names.map((n) => ({ q: typo(n.display_name), lead: n })),
+    first_name: names.map((n) => ({ q: n.display_name.split(' ')[0]!, lead: n })),
+    latin_alias: names.filter((n) => !!n.alias).map((n) => ({ q: n.alias!, lead: n })),
   };
   const out: Record<string, unknown> = {};
   for (const [kind, list] of Object.entries(queries)) {
     const ms: number[] = [];
     let found = 0;
-    for (const q of list) {
+    let any = 0;
+    for (const { q, lead } of list) {
       const t0 = performance.now();
-      const hits = await withTenant(db, tenantId, (sql) => searchLeads(sql, q));
+      const hits = await withTenant(db, tenantId, (sql) => searchLeads(sql, q, 6));
       ms.push(performance.now() - t0);
-      if (hits.length > 0) found++;
+      if (hits.length > 0) any++;
+      if (hits.some((h) => h.id === lead.id || h.displayName === lead.display_name)) found++;
     }
-    out[kind] = { ...summarise(ms), found };
+    out[kind] = { ...summarise(ms), found, anyResult: any };
   }
   return { name: 'lead_search_fuzzy_name_ms', leads, samples: names.length, ...out };
 }
@@ -55,7 +60,7 @@ await benchMain(import.meta.url, 'search', async (ctx) => {
       return { key: `search_${k}_p95_ms`, label: `lead search, ${k.replace('_', ' ')}, p95`, value: v.p95, unit: 'ms' };
     });
     const typo = r.typo as { n: number; found: number };
-    figures.push({ key: 'search_typo_recall', label: 'lead search, typo recall', value: typo.n ? Math.round((typo.found / typo.n) * 1000) / 1000 : null, unit: 'fraction' });
+    figures.push({ key: 'search_typo_recall', label: 'lead search, typo recall (intended lead in the first 6)', value: typo.n ? Math.round((typo.found / typo.n) * 1000) / 1000 : null, unit: 'fraction' });
     return { figures, detail: { scale: bench.scale, image: { name: bench.image, built: bench.built, ms: bench.buildMs }, ...r } };
   } finally {
     await bench.db.close();

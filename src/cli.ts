@@ -65,6 +65,9 @@ program
     const app = await (await loadApp()).startApp({ config: cfg, log, http: true, workers: true });
     const ms = Math.round(performance.now() - t0);
     log.info({ ms, url: app.http?.url, database: app.db.kind, redis: app.redis.description }, 'ready');
+    const { embeddedSizeWarning } = await import('./db/size.ts');
+    const sizeWarning = await embeddedSizeWarning(app.db);
+    if (sizeWarning) log.warn(sizeWarning);
     process.stdout.write(
       `\nCloser is ready in ${(ms / 1000).toFixed(1)} s.\n` +
         (cfg.localChat ? `  Chat in your browser: ${app.http?.newLoginLink()}\n                       (a one-time link; \`npx closer web-link\` prints another)\n` : '') +
@@ -72,6 +75,7 @@ program
         `  One turn as JSON:    npx closer ask --tenant demo-realty --as customer "مرحبا" --json\n` +
         `  Health:              ${app.http?.url}/readyz\n` +
         (await activeWebhookLines(app, cfg)) +
+        (sizeWarning ? `  Note: ${sizeWarning}\n` : '') +
         '\n',
     );
     await runForever(app, log);

@@ -24,7 +24,9 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
 
 /** Connects to a PostgreSQL server and checks it answers. */
 export async function openServerDatabase(url: string, log: Logger, max = 10): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // JIT off: our queries are short index reads, where compiling costs more than it
+  // saves (it added tens of ms to the p95 of the hot list and BI at 100,000 leads).
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, options: '-c jit=off' });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection failed'));
   try {
     await pool.query('SELECT 1');

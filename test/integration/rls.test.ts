@@ -141,21 +141,18 @@ describe('row-level security', () => {
     }
   });
 
-  it("keeps the lead-name search function (which runs as the table's owner) to the caller's tenant", async () => {
-    // A name from tenant b, searched from tenant a, from b, and with no tenant at all.
-    const name = await withTenant(db, b, async (sql) => (await sql.query<{ display_name: string }>('SELECT display_name FROM leads ORDER BY display_name LIMIT 1')).rows[0]!.display_name);
-    const q = name.toLowerCase();
-    const candidatesIn = (tenant: string) =>
-      withTenant(db, tenant, async (sql) => (await sql.query<{ tenant_id: string }>('SELECT l.tenant_id FROM closer_lead_name_candidates($1) c JOIN leads l ON l.id = c.id', [q])).rows);
-    expect((await candidatesIn(b)).length).toBeGreaterThan(0);
-    const fromA = await withTenant(db, a, async (sql) => (await sql.query<{ id: string }>('SELECT id FROM closer_lead_name_candidates($1)', [q])).rows.map((r) => r.id));
-    const bIds = await withTenant(db, b, async (sql) => (await sql.query<{ id: string }>('SELECT id FROM leads')).rows.map((r) => r.id));
-    expect(fromA.filter((id) => bIds.includes(id))).toEqual([]);
+  it("keeps the name-dictionary search function (which runs as the table's owner) to the caller's tenant", async () => {
+    // A name only tenant b has, searched from tenant a, from b, and with no tenant at all.
+    const name = `zq${Math.random().toString(36).slice(2, 8)} rlsname`;
+    await withTenant(db, b, (sql) => sql.query(`INSERT INTO leads (tenant_id, first_name, display_name, stage_key) VALUES ($1, 'Zq', $2, 'new')`, [b, name]));
+    const termsIn = (tenant: string) => withTenant(db, tenant, async (sql) => (await sql.query<{ term: string }>('SELECT term FROM closer_name_term_matches($1, 50)', [name])).rows.map((r) => r.term));
+    expect(await termsIn(b)).toContain(name);
+    expect(await termsIn(a)).not.toContain(name);
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL ROLE closer_app');
-      expect((await client.query('SELECT id FROM closer_lead_name_candidates($1)', [q])).rows).toEqual([]);
+      expect((await client.query('SELECT term FROM closer_name_term_matches($1, 50)', [name])).rows).toEqual([]);
       await client.query('ROLLBACK');
     } finally {
       client.release();

@@ -12,7 +12,7 @@ export interface MetricDef {
   key: string;
   base: Base;
   kind: ValueKind;
-  /** Joins the first-response facts (lateral over activities) when true. */
+  /** Joins the first-response facts (FIRST_RESPONSE_JOIN) when true. */
   firstResponse?: boolean;
   /** The instant the time range filters on; null for snapshots ("open pipeline now"). */
   time: string | null;
@@ -43,7 +43,8 @@ export const METRICS: readonly MetricDef[] = [
   {
     // Of the leads we answered, the share who wrote back after our first reply.
     key: 'reply_rate', base: 'leads', kind: 'rate', firstResponse: true, time: 'l.created_at', where: ['fr.first_out IS NOT NULL'],
-    value: `avg(CASE WHEN EXISTS (SELECT 1 FROM activities r WHERE r.tenant_id = l.tenant_id AND r.lead_id = l.id AND r.kind = 'message_in' AND r.occurred_at > fr.first_out) THEN 1.0 ELSE 0.0 END)`,
+    // last_message_in_at: the lead's newest message_in (migration 0020), so "wrote after" is one comparison.
+    value: 'avg(CASE WHEN l.last_message_in_at > fr.first_out THEN 1.0 ELSE 0.0 END)',
     defaultTime: 'this_month', higherIsBetter: true,
   },
   {
@@ -94,8 +95,8 @@ export interface DimensionDef {
 
 const OWNER: Record<Base, string> = { leads: 'l.owner_id', deals: 'd.owner_id', followups: 'l.owner_id' };
 const ITEM_JOINS = ['LEFT JOIN catalogue_items cat ON cat.sku = d.item_ref', 'LEFT JOIN listings lst ON lst.ref = d.item_ref'];
-const FIRST_CHANNEL =
-  "COALESCE((SELECT a.channel FROM activities a WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id AND a.kind IN ('message_in', 'call') AND a.channel IS NOT NULL ORDER BY a.occurred_at LIMIT 1), 'unknown')";
+// The channel of the lead's first message or call, kept by the activities triggers (migration 0020).
+const FIRST_CHANNEL = "COALESCE(l.first_channel, 'unknown')";
 const REQUEST_CITY = '(SELECT br.cities[1] FROM buyer_requests br WHERE br.tenant_id = l.tenant_id AND br.lead_id = l.id ORDER BY br.created_at LIMIT 1)';
 
 export const DIMENSIONS: readonly DimensionDef[] = [
@@ -139,17 +140,15 @@ export function ownerColumn(base: Base): string {
   return OWNER[base];
 }
 
-export const FIRST_RESPONSE_JOIN = `LEFT JOIN LATERAL (
-    SELECT fi.start_at, (
-      SELECT min(o.occurred_at) FROM activities o
-      WHERE o.tenant_id = l.tenant_id AND o.lead_id = l.id AND o.kind IN ('message_out', 'call')
-        AND COALESCE(o.data->>'direction', 'out') <> 'in' AND o.occurred_at >= fi.start_at
-    ) AS first_out
-    FROM (
-      SELECT COALESCE(min(i.occurred_at), l.created_at) AS start_at FROM activities i
-      WHERE i.tenant_id = l.tenant_id AND i.lead_id = l.id AND i.kind = 'message_in'
-    ) fi
-  ) fr ON true`;
+/**
+ * The first-response facts of a lead: when its clock started (first inbound
+ * message, else its creation) and our first reply or call after that. Read
+ * from columns the activities triggers keep (migration 0020) instead of
+ * aggregating each lead's activities per question.
+ */
+export const FIRST_RESPONSE_JOIN = `CROSS JOIN LATERAL (
+    SELECT COALESCE(l.first_inbound_at, l.created_at) AS start_at, l.first_response_at AS first_out
+  ) fr`;
 
 export function metricDef(key: string): MetricDef | undefined {
   return METRICS.find((m) => m.key === key);

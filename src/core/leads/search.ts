@@ -16,6 +16,9 @@ export interface LeadMatch {
  * catches typos; a plain substring match catches short Thai and Arabic names
  * that are too short for trigrams.
  */
+/** Dictionary terms a name search looks at, best first: enough for a typo's neighbours, few enough to stay fast. */
+const MAX_TERMS = 24;
+
 export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<LeadMatch[]> {
   const q = normaliseText(query);
   if (!q) return [];
@@ -34,24 +37,28 @@ export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<L
     );
     return rows.map((r) => ({ id: r.id, displayName: r.display_name, stageKey: r.stage_key, similarity: 1 }));
   }
-  // Names are matched over the display name and its aliases (other scripts), see migration 0008.
+  // Names: the fuzzy step runs over the tenant's dictionary of distinct name
+  // terms (migration 0021: whole names, first names, aliases and their words),
+  // then the leads carrying the terms found are read from the term index, at
+  // most `limit` per term in the final order (a common first name or family
+  // name is carried by thousands of leads; only the first few can make it).
+  // A lead ranks 0 when the query is its whole name, first name or an alias,
+  // 1 when one of those starts with the query, 2 when any of its name words
+  // contains it (or is it), 3 when only similar; then by similarity and name.
   const { rows } = await sql.query<{ id: string; display_name: string; stage_key: string; sim: number; rank: number }>(
-    `SELECT id, display_name, stage_key, sim, rank FROM (
-       SELECT id, display_name, stage_key,
-              similarity(closer_lead_names(display_name, aliases), $1) AS sim,
-              CASE WHEN lower(display_name) = $1 OR lower(first_name) = $1
-                        OR EXISTS (SELECT 1 FROM unnest(aliases) a WHERE lower(a) = $1) THEN 0
-                   WHEN closer_lead_names(display_name, aliases) LIKE $1 || '%' OR lower(first_name) LIKE $1 || '%'
-                        OR EXISTS (SELECT 1 FROM unnest(aliases) a WHERE lower(a) LIKE $1 || '%') THEN 1
-                   WHEN closer_lead_names(display_name, aliases) LIKE '%' || $1 || '%' THEN 2
-                   ELSE 3 END AS rank
-       FROM leads
-       -- Candidates from the trigram index (migration 0016 says why a function); the rows are read here under RLS.
-       WHERE id IN (SELECT c.id FROM closer_lead_name_candidates($1) c)
-     ) m
-     ORDER BY rank, sim DESC, display_name
+    `WITH m AS (SELECT term, rank, sim FROM closer_name_term_matches($1, $3)),
+     c AS (
+       SELECT t.lead_id, CASE WHEN m.rank <= 1 AND t.kind = 0 THEN m.rank WHEN m.rank <= 2 THEN 2 ELSE 3 END AS rank, m.sim
+       FROM m CROSS JOIN LATERAL (
+         SELECT t.lead_id, t.kind FROM lead_name_terms t WHERE t.term = m.term ORDER BY t.kind, t.display_name, t.lead_id LIMIT $2
+       ) t
+     ),
+     best AS (SELECT DISTINCT ON (lead_id) lead_id, rank, sim FROM c ORDER BY lead_id, rank, sim DESC)
+     SELECT l.id, l.display_name, l.stage_key, b.sim, b.rank
+     FROM best b JOIN leads l ON l.id = b.lead_id
+     ORDER BY b.rank, b.sim DESC, l.display_name, l.id
      LIMIT $2`,
-    [q, limit],
+    [q, limit, MAX_TERMS],
   );
   return rows.map((r) => ({ id: r.id, displayName: r.display_name, stageKey: r.stage_key, similarity: Number(r.sim), exact: r.rank === 0 }));
 }

@@ -8,6 +8,9 @@ import { bestTimeToContact, type BestTime } from './best-time.ts';
  * How much each consideration can add to a lead's priority. The score
  * carries most of it; an unanswered message past the SLA outranks a
  * slightly better score, because a reply delayed is a lead cooled down.
+ * leads.hot_bound (migration 0020) is an upper bound of the sum of these
+ * terms: raising a weight here needs a migration that raises the bound too
+ * (test/integration/hot-bound.test.ts checks the bound holds).
  */
 export const PRIORITY = {
   scoreWeight: 0.6,
@@ -85,15 +88,15 @@ export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): P
   const stale = await recomputeStaleScores(sql, tenant, { now: q.now, limit: LAZY_RESCORE_LIMIT, scope: { ownerId: q.ownerId, openOnly: true } });
   const stages = await loadStages(sql);
   const open = stages.filter((s) => s.openIndex !== null && (!q.stageKey || s.key === q.stageKey)).map((s) => s.key);
-  // What a big deal is, in this tenant: value counts up to the 90th percentile of open deal totals per lead.
+  // What a big deal is, in this tenant: value counts up to the 90th percentile of open deal totals per lead
+  // (leads.open_deal_amount, kept by the deals triggers of migration 0020; an index-only scan).
   const p90 = (
     await sql.query<{ p90: number }>(
-      `SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY amount), 0)::float8 AS p90
-       FROM (SELECT sum(amount)::float8 AS amount FROM deals WHERE status = 'open' GROUP BY lead_id) d`,
+      `SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY open_deal_amount), 0)::float8 AS p90
+       FROM leads WHERE open_deal_amount IS NOT NULL`,
     )
   ).rows[0]!.p90;
-  const { text, params } = hotLeadsQuery(tenant, q, open, p90);
-  const { rows } = await sql.query<Row>(text, params);
+  const rows = await rankHotLeads(sql, tenant, q, open, p90);
   const hours = await inboundHours(sql, rows, tenant.timezone, q.now);
   const byKey = new Map(stages.map((s) => [s.key, s]));
   const leads = rows.map((r): HotLead => {
@@ -116,56 +119,128 @@ export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): P
 }
 
 /**
- * The ranking query (exported for benchmarks and EXPLAIN). Ranking touches
- * every candidate, so its expression compares timestamps with cut-offs
- * computed once ($5-$7) instead of doing arithmetic per row; the columns that
- * explain a rank are computed afterwards for the top rows only, from the same
- * SQL fragments, so the explanation always matches the ranking.
+ * The priority of a lead as SQL over `leads l`, and the parameters it reads.
+ * Comparing timestamps with cut-offs computed once instead of doing
+ * arithmetic per row ($3-$5); float8 throughout (numeric per row is several times
+ * slower). The columns that explain a rank come from the same fragments, so
+ * the explanation always matches the ranking.
  */
-export function hotLeadsQuery(tenant: Tenant, q: HotLeadQuery, openStages: string[], dealP90: number): { text: string; params: unknown[] } {
+function priorityTerms(tenant: Tenant, q: HotLeadQuery, openStages: string[], dealP90: number) {
   const P = PRIORITY;
   const sla = tenant.settings.sla_response_minutes;
   const at = (ms: number) => new Date(q.now.getTime() - ms);
-  const params: unknown[] = [q.now, openStages, sla, q.limit, at(P.awaitingMaxDays * 86_400_000), at(sla * 60_000), at(P.recentDays * 86_400_000), dealP90];
+  // $1 now, $2 open stages, $3-$5 cut-offs, $6 the big-deal yardstick, $7 the owner (if any); each query appends its own.
+  const params: unknown[] = [q.now, openStages, at(P.awaitingMaxDays * 86_400_000), at(sla * 60_000), at(P.recentDays * 86_400_000), dealP90];
   let ownerSql = '';
   if (q.ownerId) {
     params.push(q.ownerId);
     ownerSql = `AND l.owner_id = $${params.length}`;
   }
-  const awaiting = `(l.last_inbound_at <= $1 AND l.last_inbound_at > $5 AND (l.last_contact_at IS NULL OR l.last_inbound_at > l.last_contact_at))`;
+  const awaiting = `(l.last_inbound_at <= $1 AND l.last_inbound_at > $3 AND (l.last_contact_at IS NULL OR l.last_inbound_at > l.last_contact_at))`;
   const c = {
-    // float8 throughout: numeric arithmetic per row is several times slower.
     score: `${P.scoreWeight} * coalesce(l.score, 0)::float8`,
-    sla: `CASE WHEN ${awaiting} AND l.last_inbound_at < $6 THEN ${P.slaBreached} WHEN ${awaiting} THEN ${P.replyDue} ELSE 0 END`,
-    recent: `CASE WHEN l.last_inbound_at > $7 AND l.last_inbound_at <= $1 THEN ${P.recent} * date_part('epoch', l.last_inbound_at - $7::timestamptz) / ${P.recentDays * 86_400} ELSE 0 END`,
-    value: `CASE WHEN $8::float8 > 0 AND d.amount IS NOT NULL THEN ${P.value} * least(1, d.amount / $8::float8) ELSE 0 END`,
+    sla: `CASE WHEN ${awaiting} AND l.last_inbound_at < $4 THEN ${P.slaBreached} WHEN ${awaiting} THEN ${P.replyDue} ELSE 0 END`,
+    recent: `CASE WHEN l.last_inbound_at > $5 AND l.last_inbound_at <= $1 THEN ${P.recent} * date_part('epoch', l.last_inbound_at - $5::timestamptz) / ${P.recentDays * 86_400} ELSE 0 END`,
+    value: `CASE WHEN $6::float8 > 0 AND l.open_deal_amount IS NOT NULL THEN ${P.value} * least(1, l.open_deal_amount / $6::float8) ELSE 0 END`,
     cold: `${P.cold / 100} * coalesce(l.score, 0)::float8 * least(1, greatest(0, date_part('epoch', $1::timestamptz - coalesce(l.last_contact_at, l.created_at))) / ${P.coldDays * 86_400})`,
   };
   return {
-    text: `WITH open_deals AS (
-       SELECT lead_id, sum(amount)::float8 AS amount FROM deals WHERE status = 'open' GROUP BY lead_id
-     ),
-     top AS (
-       SELECT l.id, ${c.score} + ${c.sla} + ${c.recent} + ${c.value} + ${c.cold} AS priority
-       FROM leads l
-       LEFT JOIN open_deals d ON d.lead_id = l.id
-       WHERE l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}
-       ORDER BY priority DESC, l.id
-       LIMIT $4
-     )
-     SELECT l.id, l.display_name, l.score, l.grade, l.stage_key, l.timezone, s.name AS owner_name,
-            coalesce(d.amount, 0) AS deal_amount,
+    params,
+    c,
+    priority: `${c.score} + ${c.sla} + ${c.recent} + ${c.value} + ${c.cold}`,
+    eligible: `l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}`,
+  };
+}
+
+/** The columns of a listed lead, `top(id, priority)` being the chosen ones. */
+function detailSelect(t: ReturnType<typeof priorityTerms>, slaParam: number): string {
+  const c = t.c;
+  return `SELECT l.id, l.display_name, l.score, l.grade, l.stage_key, l.timezone, s.name AS owner_name,
+            coalesce(l.open_deal_amount, 0) AS deal_amount,
             date_part('epoch', $1::timestamptz - l.last_inbound_at) / 60 AS waited_min,
             greatest(0, date_part('epoch', $1::timestamptz - coalesce(l.last_contact_at, l.created_at)) / 86400) AS days_since_contact,
             ${c.score} AS p_score, ${c.sla} AS p_sla, ${c.recent} AS p_recent, ${c.value} AS p_value, ${c.cold} AS p_cold,
-            top.priority, $3::int AS sla
+            top.priority, $${slaParam}::int AS sla
      FROM top
      JOIN leads l ON l.id = top.id
-     LEFT JOIN open_deals d ON d.lead_id = l.id
      LEFT JOIN staff_users s ON s.id = l.owner_id
-     ORDER BY top.priority DESC, l.id`,
+     -- Always true for the chosen rows; keeps every parameter of the fragments referenced.
+     WHERE ${t.eligible}
+     ORDER BY top.priority DESC, l.id`;
+}
+
+/**
+ * The full ranking in one query: every eligible lead's priority computed,
+ * sorted, cut. Exported as the reference the bounded ranking is tested
+ * against, and for EXPLAIN; the list itself uses rankHotLeads.
+ */
+export function hotLeadsQuery(tenant: Tenant, q: HotLeadQuery, openStages: string[], dealP90: number): { text: string; params: unknown[] } {
+  const t = priorityTerms(tenant, q, openStages, dealP90);
+  const n = t.params.length;
+  return {
+    text: `WITH top AS (
+       SELECT l.id, ${t.priority} AS priority FROM leads l WHERE ${t.eligible} ORDER BY priority DESC, l.id LIMIT $${n + 1}
+     )
+     ${detailSelect(t, n + 2)}`,
+    params: [...t.params, q.limit, tenant.settings.sla_response_minutes],
+  };
+}
+
+/** One page of leads in hot_bound order after a keyset cursor, with their priorities (exported for EXPLAIN). */
+export function hotLeadsPageQuery(tenant: Tenant, q: HotLeadQuery, openStages: string[], dealP90: number, pageSize: number, after?: { bound: number; id: string }): { text: string; params: unknown[] } {
+  const t = priorityTerms(tenant, q, openStages, dealP90);
+  const params = [...t.params, pageSize];
+  let cursor = '';
+  if (after) {
+    params.push(after.bound, after.id);
+    cursor = `AND (l.hot_bound, l.id) < ($${params.length - 1}::float8, $${params.length}::uuid)`;
+  }
+  return {
+    text: `SELECT l.id, l.hot_bound, ${t.priority} AS priority
+     FROM leads l
+     WHERE ${t.eligible} ${cursor}
+     ORDER BY l.hot_bound DESC, l.id DESC
+     LIMIT $${t.params.length + 1}`,
     params,
   };
+}
+
+/**
+ * The top `limit` leads by priority without computing every lead's. The
+ * priority depends on the time of the request, so it cannot be indexed; its
+ * upper bound leads.hot_bound (migration 0020) can. Leads are read in bound
+ * order, a page at a time (an index range scan per page), keeping the best
+ * `limit` so far; once the next bound is below the priority the list would
+ * have to beat, no lead further down can enter (its priority ≤ its bound),
+ * so the scan stops. Pages grow, as a page costs a round trip.
+ */
+async function rankHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery, openStages: string[], dealP90: number): Promise<Row[]> {
+  if (q.limit <= 0) return [];
+  let best: { id: string; priority: number }[] = [];
+  const worse = (a: { id: string; priority: number }, b: { id: string; priority: number }) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  let after: { bound: number; id: string } | undefined;
+  let pageSize = Math.max(50, q.limit * 4);
+  for (;;) {
+    const { text, params } = hotLeadsPageQuery(tenant, q, openStages, dealP90, pageSize, after);
+    const { rows } = await sql.query<{ id: string; hot_bound: number; priority: number }>(text, params);
+    best = [...best, ...rows.map((r) => ({ id: r.id, priority: r.priority }))].sort(worse).slice(0, q.limit);
+    const last = rows.at(-1);
+    if (!last || rows.length < pageSize) break;
+    // The bound and the priority are summed in different orders: allow for float rounding.
+    if (best.length === q.limit && last.hot_bound < best.at(-1)!.priority - 1e-6) break;
+    after = { bound: last.hot_bound, id: last.id };
+    pageSize = Math.min(pageSize * 4, 5_000);
+  }
+  if (best.length === 0) return [];
+  const t = priorityTerms(tenant, q, openStages, dealP90);
+  const n = t.params.length;
+  const params = [...t.params, best.map((b) => b.id), best.map((b) => b.priority), tenant.settings.sla_response_minutes];
+  const { rows } = await sql.query<Row>(
+    `WITH top AS (SELECT * FROM unnest($${n + 1}::uuid[], $${n + 2}::float8[]) AS top(id, priority))
+     ${detailSelect(t, n + 3)}`,
+    params,
+  );
+  return rows;
 }
 
 /** The one or two things that put the lead where it is, biggest first; the score when nothing else stands out. */

@@ -98,7 +98,7 @@ export function gradeFor(score: number, t: GradeThresholds): 'A' | 'B' | 'C' | '
 /**
  * Bumped whenever the factors or their meaning change: stored scores of an
  * older model count as stale and are recomputed on read, like scored_at NULL.
- * The partial index leads_score_stale (db/migrations/0002_scoring.sql) names
- * this value: a bump needs a migration recreating it.
+ * The stored column leads.score_stale (db/migrations/0023_score_stale_flag.sql)
+ * names this value: a bump needs a migration redefining it.
  */
 export const SCORE_MODEL = 'closer-score-v1';

@@ -13,7 +13,9 @@ import type { ScoreResult, StoredFactors } from './types.ts';
  * scored_at) or when it was computed by another scoring model (an older
  * version, or the demo seed's placeholder scores): both are recomputed.
  */
-export const STALE_SQL = `(scored_at IS NULL OR score_factors->>'model' IS DISTINCT FROM '${SCORE_MODEL}')`;
+// leads.score_stale (migration 0023) is exactly this test, stored, so the planner has statistics for it.
+export const STALE_SQL_EXPR = `(scored_at IS NULL OR score_factors->>'model' IS DISTINCT FROM '${SCORE_MODEL}')`;
+export const STALE_SQL = 'score_stale';
 
 const BATCH = 2_000;
 
@@ -81,7 +83,10 @@ export async function recomputeStaleScores(
     }
   }
   if (opts.scope?.openOnly) where.push(`stage_key IN (SELECT key FROM pipeline_stages WHERE NOT is_won AND NOT is_lost)`);
-  const { rows } = await sql.query<{ id: string }>(`SELECT id FROM leads WHERE ${where.join(' AND ')} LIMIT $1`, params);
+  // ORDER BY the columns of the partial index leads_score_stale (migration 0023): in index order a LIMIT
+  // reads the few stale leads even where the statistics are stale (before 0023 this read every lead,
+  // 150-200 ms at 100,000 leads, on each hot-list request).
+  const { rows } = await sql.query<{ id: string }>(`SELECT id FROM leads WHERE ${where.join(' AND ')} ORDER BY tenant_id, owner_id LIMIT $1`, params);
   const ids = rows.slice(0, opts.limit).map((r) => r.id);
   if (ids.length > 0) await scoreLeads(sql, await loadScoringContext(sql, tenant), ids, opts.now);
   return { scored: ids.length, remaining: rows.length > opts.limit };

@@ -153,6 +153,8 @@ async function seedTenant(sql: Sql, pack: SeedPack, anchorMs: number, scale: num
   if (deferred) {
     await sql.query('SET LOCAL session_replication_role = DEFAULT');
     await checkReferences(sql, ctx.tenantId);
+    // What the skipped triggers would have kept: lead facts and the name dictionary (migrations 0020, 0021).
+    await sql.query('SELECT closer_rebuild_lead_facts($1), closer_rebuild_name_terms($1)', [ctx.tenantId]);
   }
 
   return { slug, tenantId: ctx.tenantId, status: 'seeded', ...(note ? { note } : {}), counts: inserter.counts, elapsedMs: Date.now() - began };
