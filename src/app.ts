@@ -19,6 +19,7 @@ import { EventBus } from './jobs/bus.ts';
 import { createQueues, type Queues } from './jobs/queues.ts';
 import { startTurnWorker } from './jobs/turns.ts';
 import { startDeliveryWorker } from './jobs/delivery.ts';
+import { startEffectsWorker } from './jobs/effects.ts';
 import { startReconciler } from './jobs/reconcile.ts';
 import { startReportsWorker } from './jobs/reports.ts';
 import { createFollowupQueue, startFollowupWorker } from './jobs/followups.ts';
@@ -141,6 +142,7 @@ export async function startApp(opts: StartOptions): Promise<App> {
       const workers: Worker[] = [
         startTurnWorker({ db, log, bus, queues, agent, turnTimeoutMs: config.turnTimeoutMs }, redis.options, config.redisPrefix),
         startDeliveryWorker({ db, log, bus, adapters }, redis.options, config.redisPrefix),
+        startEffectsWorker({ db, log }, redis.options, config.redisPrefix),
       ];
       workers.push(startHandoffWorker({ db, log, secrets, queues }, redis.options, config.redisPrefix));
       const stopReconciler = startReconciler(db, queues, log);

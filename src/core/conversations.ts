@@ -13,76 +13,125 @@ export interface IngestResult {
   duplicate: boolean;
   /** The conversation is with a human (handoff): the bot must not answer. */
   conversationStatus: 'bot' | 'handoff' | 'closed';
+  /** The message has side effects for the inbound-effects job to apply (it is a lead's). */
+  effects?: boolean;
 }
 
 /**
  * Stores an inbound message, exactly once per (channel account, platform id),
- * with its identity and conversation. Runs inside withTenant: the caller
- * has already resolved the tenant from the channel account.
+ * with its identity and conversation: the minimum a webhook must commit
+ * before it acknowledges (issue #11). What the message changes elsewhere (the
+ * lead's activity and recency, follow-up rules) is recorded on the row as
+ * `effects` and applied after commit by the inbound-effects job
+ * (applyInboundEffects). Runs inside withTenant: the caller has already
+ * resolved the tenant from the channel account.
  */
 export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessage, person?: Person): Promise<IngestResult> {
-  // A redelivery of a message already stored is answered from this read alone, taking no lock: the upsert below
-  // would lock the conversation row and then wait on the inbound row a worker is closing, the opposite order
-  // of recordTurn's, which can deadlock.
-  const seen = (
-    await sql.query<{ id: string; conversation_id: string; status: IngestResult['conversationStatus'] }>(
-      `SELECT m.id, m.conversation_id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
-       WHERE m.channel_account_id = $1 AND m.platform_message_id = $2 AND m.direction = 'in'`,
-      [msg.channelAccountId, msg.platformMessageId],
-    )
-  ).rows[0];
-  if (seen) return { tenantId: tenant.id, conversationId: seen.conversation_id, messageId: seen.id, duplicate: true, conversationStatus: seen.status };
-  const identity = await ensureIdentity(sql, tenant, msg, person);
-  const conv = (
-    await sql.query<{ id: string; status: IngestResult['conversationStatus'] }>(
-      `INSERT INTO conversations (tenant_id, channel_account_id, channel_identity_id, channel, external_chat_id, lead_id, staff_user_id, last_message_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (channel_account_id, external_chat_id)
-       DO UPDATE SET last_message_at = GREATEST(conversations.last_message_at, EXCLUDED.last_message_at)
-       RETURNING id, status`,
-      [tenant.id, msg.channelAccountId, identity.id, msg.channel, msg.externalChatId, identity.leadId, identity.staffUserId, msg.receivedAt],
+  // One read answers both "seen before?" and "who is this?". A redelivery of a message already stored is answered
+  // from it alone, taking no lock: the upsert below would lock the conversation row and then wait on the inbound
+  // row a worker is closing, the opposite order of recordTurn's, which can deadlock.
+  const first = (
+    await sql.query<{ message_id: string | null; conversation_id: string | null; status: IngestResult['conversationStatus'] | null; identity_id: string | null; lead_id: string | null; staff_user_id: string | null }>(
+      `SELECT m.id AS message_id, m.conversation_id, c.status, i.id AS identity_id, i.lead_id, i.staff_user_id
+       FROM (SELECT 1) one
+       LEFT JOIN messages m ON m.channel_account_id = $1 AND m.platform_message_id = $2 AND m.direction = 'in'
+       LEFT JOIN conversations c ON c.id = m.conversation_id
+       LEFT JOIN channel_identities i ON i.channel_account_id = $1 AND i.external_id = $3`,
+      [msg.channelAccountId, msg.platformMessageId, msg.externalUserId],
     )
   ).rows[0]!;
-  const inserted = await sql.query<{ id: string }>(
-    `INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, platform_message_id, author, text, payload, status, created_at)
-     VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, 'received', $8)
-     ON CONFLICT (channel_account_id, platform_message_id) WHERE direction = 'in' DO NOTHING
-     RETURNING id`,
-    [
-      tenant.id,
-      conv.id,
-      msg.channelAccountId,
-      msg.platformMessageId,
-      identity.staffUserId ? 'staff' : 'customer',
-      msg.text ?? null,
-      msg.payload ? JSON.stringify(msg.payload) : null,
-      msg.receivedAt,
-    ],
-  );
-  if (!inserted.rows[0]) {
+  if (first.message_id) return { tenantId: tenant.id, conversationId: first.conversation_id!, messageId: first.message_id, duplicate: true, conversationStatus: first.status! };
+  const known: IdentityRow | undefined = first.identity_id && (first.lead_id || first.staff_user_id) ? { id: first.identity_id, leadId: first.lead_id, staffUserId: first.staff_user_id } : undefined;
+  const identity = known ?? (await ensureIdentity(sql, tenant, msg, person, first.identity_id ?? undefined));
+  // What the inbound-effects job does after commit: only a lead's message has any.
+  const effects: InboundEffects | null = identity.leadId ? { channel: msg.channel, ...(identity.createdLead ? { leadCreated: identity.createdLead } : {}) } : null;
+  // The conversation row, then the message: the same lock order as recordTurn, in one statement (one round trip).
+  const row = (
+    await sql.query<{ id: string; status: IngestResult['conversationStatus']; message_id: string | null }>(
+      `WITH conv AS (
+         INSERT INTO conversations (tenant_id, channel_account_id, channel_identity_id, channel, external_chat_id, lead_id, staff_user_id, last_message_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (channel_account_id, external_chat_id)
+         DO UPDATE SET last_message_at = GREATEST(conversations.last_message_at, EXCLUDED.last_message_at)
+         RETURNING id, status
+       ), ins AS (
+         INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, platform_message_id, author, text, payload, status, created_at,
+                               sender_identity_id, sender_staff_user_id, sender_lead_id, effects)
+         SELECT $1::uuid, conv.id, $2::uuid, 'in', $9::text, $10::text, $11::text, $12::jsonb, 'received', $8::timestamptz, $3::uuid, $7::uuid, $6::uuid, $13::jsonb FROM conv
+         ON CONFLICT (channel_account_id, platform_message_id) WHERE direction = 'in' DO NOTHING
+         RETURNING id
+       )
+       SELECT conv.id, conv.status, (SELECT id FROM ins) AS message_id FROM conv`,
+      [
+        tenant.id,
+        msg.channelAccountId,
+        identity.id,
+        msg.channel,
+        msg.externalChatId,
+        identity.leadId,
+        identity.staffUserId,
+        msg.receivedAt,
+        msg.platformMessageId,
+        identity.staffUserId ? 'staff' : 'customer',
+        msg.text ?? null,
+        msg.payload ? JSON.stringify(msg.payload) : null,
+        effects ? JSON.stringify(effects) : null,
+      ],
+    )
+  ).rows[0]!;
+  if (!row.message_id) {
     const existing = await sql.query<{ id: string }>(
       `SELECT id FROM messages WHERE channel_account_id = $1 AND platform_message_id = $2 AND direction = 'in'`,
       [msg.channelAccountId, msg.platformMessageId],
     );
-    return { tenantId: tenant.id, conversationId: conv.id, messageId: existing.rows[0]!.id, duplicate: true, conversationStatus: conv.status };
+    return { tenantId: tenant.id, conversationId: row.id, messageId: existing.rows[0]!.id, duplicate: true, conversationStatus: row.status };
   }
-  if (identity.leadId) {
-    // Every touch is an activity; the lead's recency feeds scoring and SLAs.
-    await sql.query(
-      `INSERT INTO activities (tenant_id, lead_id, kind, channel, body, data, occurred_at)
-       VALUES ($1, $2, 'message_in', $3, $4, $5, $6)`,
-      [tenant.id, identity.leadId, msg.channel, (msg.text ?? '').slice(0, 2000), JSON.stringify({ message_id: inserted.rows[0].id }), msg.receivedAt],
-    );
-    // A reply is a scoring input (engagement, reply behaviour): the score is recomputed when next read.
-    await sql.query(
-      'UPDATE leads SET last_inbound_at = GREATEST(last_inbound_at, $2), updated_at = now(), scored_at = NULL WHERE id = $1',
-      [identity.leadId, msg.receivedAt],
-    );
-    await onLeadEvent(sql, tenant, { type: 'replied', leadId: identity.leadId }, msg.receivedAt);
-    // After 'replied', which would otherwise cancel the sequence this starts: the first message is what created the lead, not an answer to us.
-    if (identity.createdLead) await onLeadEvent(sql, tenant, { type: 'lead_created', leadId: identity.leadId, source: identity.createdLead.source }, msg.receivedAt);
-  }
-  return { tenantId: tenant.id, conversationId: conv.id, messageId: inserted.rows[0].id, duplicate: false, conversationStatus: conv.status };
+  return { tenantId: tenant.id, conversationId: row.id, messageId: row.message_id, duplicate: false, conversationStatus: row.status, effects: effects !== null };
+}
+
+/** An inbound message's pending side effects, as stored in messages.effects. */
+export interface InboundEffects {
+  channel: string;
+  /** Set when this message created its lead: the 'lead_created' follow-up rules fire. */
+  leadCreated?: { source: string };
+}
+
+/**
+ * Applies an inbound message's side effects once: the 'message_in' activity,
+ * the lead's recency (a scoring input) and the follow-up rules ('replied'
+ * stops sequences, 'lead_created' starts them). Clearing `effects` and
+ * applying them commit together, so a retried or duplicated job finds
+ * nothing left to do. Runs inside withTenant, after the webhook's commit.
+ */
+export async function applyInboundEffects(sql: Sql, tenant: Tenant, messageId: string): Promise<'applied' | 'none'> {
+  // Only the message row is locked here (then the lead's): never the conversation, so this cannot deadlock with a turn.
+  const m = (
+    await sql.query<{ effects: InboundEffects; sender_lead_id: string | null; lead_id: string | null; text: string | null; created_at: Date }>(
+      `UPDATE messages m SET effects = NULL FROM messages old LEFT JOIN conversations c ON c.id = old.conversation_id
+       WHERE m.id = $1 AND old.id = m.id AND m.effects IS NOT NULL
+       RETURNING old.effects, old.sender_lead_id, c.lead_id, old.text, old.created_at`,
+      [messageId],
+    )
+  ).rows[0];
+  const leadId = m?.sender_lead_id ?? m?.lead_id;
+  if (!m || !leadId) return 'none';
+  await sql.query(
+    `INSERT INTO activities (tenant_id, lead_id, kind, channel, body, data, occurred_at)
+     VALUES ($1, $2, 'message_in', $3, $4, $5, $6)`,
+    [tenant.id, leadId, m.effects.channel, (m.text ?? '').slice(0, 2000), JSON.stringify({ message_id: messageId }), m.created_at],
+  );
+  // A reply is a scoring input (engagement, reply behaviour): the score is recomputed when next read. The previous
+  // value tells whether a later message of this lead was applied first (jobs may run out of order).
+  // Locked first: two messages of one lead applied at once must each see the other's recency.
+  const before = (await sql.query<{ previous: Date | null }>('SELECT last_inbound_at AS previous FROM leads WHERE id = $1 FOR UPDATE', [leadId])).rows[0];
+  await sql.query('UPDATE leads SET last_inbound_at = GREATEST(last_inbound_at, $2), updated_at = now(), scored_at = NULL WHERE id = $1', [leadId, m.created_at]);
+  await onLeadEvent(sql, tenant, { type: 'replied', leadId }, m.created_at);
+  // After 'replied', which would otherwise cancel the sequence this starts: the first message is what created the
+  // lead, not an answer to us. Skipped when a later message of the lead was applied already: that reply would
+  // have stopped the sequence.
+  const laterApplied = before?.previous != null && before.previous.getTime() > m.created_at.getTime();
+  if (m.effects.leadCreated && !laterApplied) await onLeadEvent(sql, tenant, { type: 'lead_created', leadId, source: m.effects.leadCreated.source }, m.created_at);
+  return 'applied';
 }
 
 interface IdentityRow {
@@ -93,14 +142,9 @@ interface IdentityRow {
   createdLead?: { source: string };
 }
 
-async function ensureIdentity(sql: Sql, tenant: Tenant, msg: InboundMessage, person?: Person): Promise<IdentityRow> {
-  const found = (
-    await sql.query<{ id: string; lead_id: string | null; staff_user_id: string | null }>(
-      'SELECT id, lead_id, staff_user_id FROM channel_identities WHERE channel_account_id = $1 AND external_id = $2',
-      [msg.channelAccountId, msg.externalUserId],
-    )
-  ).rows[0];
-  if (found && (found.lead_id || found.staff_user_id)) return { id: found.id, leadId: found.lead_id, staffUserId: found.staff_user_id };
+/** A new contact's identity (and lead), or a known identity nobody was linked to yet (`foundId`). */
+async function ensureIdentity(sql: Sql, tenant: Tenant, msg: InboundMessage, person: Person | undefined, foundId: string | undefined): Promise<IdentityRow> {
+  const found = foundId ? { id: foundId } : undefined;
   let leadId: string | null = null;
   let staffUserId: string | null = null;
   let createdLead: IdentityRow['createdLead'];

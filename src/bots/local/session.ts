@@ -7,7 +7,8 @@ import { ButtonPayloadSchema, type ButtonPayload, type InboundMessage, type Outb
 import { getTenantBySlug, type Tenant } from '../../core/tenants.ts';
 import { NotFoundError, ToolInputError } from '../../errors.ts';
 import type { EventBus } from '../../jobs/bus.ts';
-import { enqueueTurn, type Queues } from '../../jobs/queues.ts';
+import type { Queues } from '../../jobs/queues.ts';
+import { queueInbound } from '../../jobs/inbound.ts';
 
 /**
  * The inbound half of the local channel, shared by the web page, `closer chat`
@@ -72,13 +73,7 @@ export async function localSend(deps: LocalDeps, input: LocalSendInput): Promise
     const ingested = await ingestInbound(sql, tenant, msg, person);
     return { person, actor, ingested };
   });
-  if (!result.ingested.duplicate) {
-    await enqueueTurn(
-      deps.queues,
-      { tenantId: tenant.id, conversationId: result.ingested.conversationId, messageId: result.ingested.messageId },
-      deps.turnDebounceMs,
-    );
-  }
+  await queueInbound(deps.queues, result.ingested, deps.turnDebounceMs);
   return {
     tenant,
     actor: result.actor,
