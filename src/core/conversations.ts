@@ -233,22 +233,45 @@ export interface InboundRow {
   text: string | null;
   payload: unknown;
   created_at: Date;
+  /** Who sent it (NULL on rows stored before senders were recorded: the conversation's own person). */
+  sender_staff_user_id: string | null;
+  sender_lead_id: string | null;
+}
+
+export interface ClaimedInbound {
+  /** The oldest unhandled messages of the conversation that share one sender, oldest first. */
+  messages: InboundRow[];
+  /** The first unhandled message after them (another sender's), which needs a turn of its own. */
+  nextId: string | null;
 }
 
 /**
- * Claims every unhandled inbound message of the conversation for one turn: a
- * burst of messages becomes one turn. Messages a crashed worker left in
- * 'processing' are claimed again (the caller holds the lease, so nobody else
- * is working on them).
+ * Claims the conversation's oldest run of unhandled inbound messages from one
+ * sender for one turn: a burst of one person becomes one turn, but messages
+ * of different senders (a shared Slack thread) are never batched, so each
+ * turn acts as exactly one person (issue #12 item 2). Messages a crashed
+ * worker left in 'processing' are claimed again (the caller holds the lease,
+ * so nobody else is working on them).
  */
-export async function claimInbound(sql: Sql, conversationId: string, turnId: string): Promise<InboundRow[]> {
-  const { rows } = await sql.query<InboundRow>(
-    `UPDATE messages SET status = 'processing', turn_id = $2, attempts = attempts + 1
-     WHERE conversation_id = $1 AND direction = 'in' AND status IN ('received', 'processing')
-     RETURNING id, text, payload, created_at`,
+export async function claimInbound(sql: Sql, conversationId: string, turnId: string): Promise<ClaimedInbound> {
+  const { rows } = await sql.query<InboundRow & { next_id: string | null }>(
+    `WITH p AS (
+       SELECT id, sender_identity_id AS sender, row_number() OVER (ORDER BY created_at, id) AS n
+       FROM messages WHERE conversation_id = $1 AND direction = 'in' AND status IN ('received', 'processing')
+     ), cut AS (
+       SELECT min(p.n) AS n FROM p, (SELECT sender FROM p WHERE n = 1) first WHERE p.sender IS DISTINCT FROM first.sender
+     )
+     UPDATE messages m SET status = 'processing', turn_id = $2, attempts = m.attempts + 1
+     FROM p, cut WHERE m.id = p.id AND (cut.n IS NULL OR p.n < cut.n)
+     RETURNING m.id, m.text, m.payload, m.created_at, m.sender_staff_user_id, m.sender_lead_id,
+       (SELECT p2.id FROM p p2 WHERE p2.n = cut.n) AS next_id`,
     [conversationId, turnId],
   );
-  return rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
+  const nextId = rows[0]?.next_id ?? null;
+  const messages = rows
+    .map(({ next_id: _, ...m }) => m)
+    .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
+  return { messages, nextId };
 }
 
 export interface TurnOutcome {

@@ -11,8 +11,15 @@ import { handoffIdleExpired, handoffSettings } from './state.ts';
  * The turn path's view of a handed-off conversation: 'relay' keeps the bot
  * silent and shows the customer's words in the Slack thread; 'resume' means
  * the handoff went idle, was closed here, and the bot answers this turn.
+ * Returns the conversation as it now is (status 'bot' after a resume); the
+ * argument is left as it was.
  */
-export async function handoffGate(deps: { db: Database; queues: Queues }, tenant: Tenant, conv: ConversationRow, now: Date): Promise<'relay' | 'resume'> {
+export async function handoffGate(
+  deps: { db: Database; queues: Queues },
+  tenant: Tenant,
+  conv: ConversationRow,
+  now: Date,
+): Promise<{ gate: 'relay' | 'resume'; conversation: ConversationRow }> {
   const closed = await withTenant(deps.db, tenant.id, async (sql) => {
     const h = await openHandoff(sql, conv.id);
     // A handoff status without an open handoff row (set by hand, or an older build) must not silence the bot forever.
@@ -20,10 +27,9 @@ export async function handoffGate(deps: { db: Database; queues: Queues }, tenant
     if (!handoffIdleExpired(h, handoffSettings(tenant.settings).idleMinutes, now)) return undefined;
     return resolveHandoff(sql, conv.id, { by: null, why: 'idle', now });
   });
-  if (!closed) return 'relay';
+  if (!closed) return { gate: 'relay', conversation: conv };
   if (closed !== 'none') await enqueueHandoffResolved(deps.queues, tenant.id, closed.id);
-  conv.status = 'bot';
-  return 'resume';
+  return { gate: 'resume', conversation: { ...conv, status: 'bot' } };
 }
 
 /** After a turn: a conversation that is (now) handed off gets its thread opened or its new messages relayed. */
