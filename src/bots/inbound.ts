@@ -14,6 +14,6 @@ import type { ChannelContext } from './types.ts';
 export async function acceptInbound(ctx: ChannelContext, msg: InboundMessage): Promise<IngestResult> {
   const tenant = await cachedTenant(ctx.db, msg.tenantId);
   const result = await withTenant(ctx.db, tenant.id, (sql) => ingestInbound(sql, tenant, msg));
-  await queueInbound(ctx.queues, result, ctx.config.turnDebounceMs);
+  await queueInbound({ db: ctx.db, queues: ctx.queues, log: ctx.log, inboundLimiter: ctx.flood?.inbound }, result, ctx.config.turnDebounceMs, msg.locale ?? tenant.defaultLocale);
   return result;
 }

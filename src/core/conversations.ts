@@ -15,6 +15,8 @@ export interface IngestResult {
   conversationStatus: 'bot' | 'handoff' | 'closed';
   /** The message has side effects for the inbound-effects job to apply (it is a lead's). */
   effects?: boolean;
+  /** The sender's channel identity (what the flood limit counts by). */
+  senderIdentityId?: string;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
     );
     return { tenantId: tenant.id, conversationId: row.id, messageId: existing.rows[0]!.id, duplicate: true, conversationStatus: row.status };
   }
-  return { tenantId: tenant.id, conversationId: row.id, messageId: row.message_id, duplicate: false, conversationStatus: row.status, effects: effects !== null };
+  return { tenantId: tenant.id, conversationId: row.id, messageId: row.message_id, duplicate: false, conversationStatus: row.status, effects: effects !== null, senderIdentityId: identity.id };
 }
 
 /** An inbound message's pending side effects, as stored in messages.effects. */
@@ -226,6 +228,21 @@ export async function acquireTurnLease(sql: Sql, conversationId: string, owner: 
 
 export async function releaseTurnLease(sql: Sql, conversationId: string, owner: string): Promise<void> {
   await sql.query('UPDATE conversations SET turn_owner = NULL, turn_lease_until = NULL WHERE id = $1 AND turn_owner = $2', [conversationId, owner]);
+}
+
+/**
+ * A short bot notice in a conversation (e.g. "slow down"), as a pending
+ * outbound row for the delivery worker. Nothing is queued while a human has
+ * the conversation. Returns the row id to deliver.
+ */
+export async function queueNotice(sql: Sql, conversationId: string, text: string): Promise<string | undefined> {
+  const { rows } = await sql.query<{ id: string }>(
+    `INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, author, text, parts, status)
+     SELECT c.tenant_id, c.id, c.channel_account_id, 'out', 'bot', $2, $3, 'pending' FROM conversations c WHERE c.id = $1 AND c.status = 'bot'
+     RETURNING id`,
+    [conversationId, text, JSON.stringify([{ type: 'text', text }])],
+  );
+  return rows[0]?.id;
 }
 
 export interface InboundRow {

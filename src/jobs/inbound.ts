@@ -1,15 +1,46 @@
-import type { IngestResult } from '../core/conversations.ts';
-import { enqueueEffects, enqueueTurn, type Queues } from './queues.ts';
+import type { Database } from '../db/database.ts';
+import { withTenant } from '../db/tenant.ts';
+import { queueNotice, type IngestResult } from '../core/conversations.ts';
+import type { InboundLimiter } from '../core/limits.ts';
+import { translator } from '../agents/i18n.ts';
+import type { Logger } from '../log.ts';
+import { enqueueDelivery, enqueueEffects, enqueueTurn, TURN_JOB_OPTIONS, type Queues } from './queues.ts';
+
+export interface InboundQueueDeps {
+  db: Database;
+  queues: Queues;
+  log?: Logger | undefined;
+  /** The per-identity flood bucket; absent when INBOUND_RATE_LIMIT is 0. */
+  inboundLimiter?: InboundLimiter | undefined;
+}
 
 /**
- * What follows a committed inbound message: its turn, and its side effects
- * (when it has any). Both adds go out together, so the webhook waits one
- * Redis round trip, not two. A job lost here is re-added by the reconciler
- * from the row (status 'received', effects not yet cleared).
+ * What follows a committed inbound message: its side effects (when it has
+ * any) and its turn, unless the sender is over the flood limit (issue #12
+ * item 7). Then the message stays stored and gets no turn of its own: one
+ * delayed turn per conversation, when the bucket refills, answers everything
+ * that piled up (a turn claims all of one sender's waiting messages), and the
+ * first excess message of the window gets one polite "slow down". A job lost
+ * here is re-added by the reconciler from the row (status 'received', effects
+ * not yet cleared).
  */
-export async function queueInbound(queues: Queues, result: IngestResult, turnDelayMs: number): Promise<void> {
+export async function queueInbound(deps: InboundQueueDeps, result: IngestResult, turnDelayMs: number, locale: string): Promise<void> {
   if (result.duplicate) return;
-  const turn = enqueueTurn(queues, { tenantId: result.tenantId, conversationId: result.conversationId, messageId: result.messageId }, turnDelayMs);
-  if (result.effects) await Promise.all([turn, enqueueEffects(queues, { tenantId: result.tenantId, messageId: result.messageId })]);
-  else await turn;
+  const job = { tenantId: result.tenantId, conversationId: result.conversationId, messageId: result.messageId };
+  // The effects job and the bucket are independent: one round trip for both.
+  const [, verdict] = await Promise.all([
+    result.effects ? enqueueEffects(deps.queues, { tenantId: result.tenantId, messageId: result.messageId }) : undefined,
+    deps.inboundLimiter && result.senderIdentityId ? deps.inboundLimiter.take(result.senderIdentityId) : ({ allowed: true } as const),
+  ]);
+  if (verdict.allowed) {
+    await enqueueTurn(deps.queues, job, turnDelayMs);
+    return;
+  }
+  // One coalescing turn per conversation and window: while it waits, re-adding it is a no-op.
+  await deps.queues.turns.add('turn', job, { ...TURN_JOB_OPTIONS, jobId: `coalesce-${result.conversationId}`, delay: Math.max(verdict.retryInMs, turnDelayMs) });
+  if (verdict.first) {
+    const noticeId = await withTenant(deps.db, result.tenantId, (sql) => queueNotice(sql, result.conversationId, translator(locale)('errors.slow_down')));
+    if (noticeId) await enqueueDelivery(deps.queues, { tenantId: result.tenantId, messageId: noticeId });
+    deps.log?.info({ conversationId: result.conversationId, retryInMs: verdict.retryInMs }, 'inbound flood limit: turns coalesced');
+  }
 }

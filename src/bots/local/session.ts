@@ -9,6 +9,7 @@ import { NotFoundError, ToolInputError } from '../../errors.ts';
 import type { EventBus } from '../../jobs/bus.ts';
 import type { Queues } from '../../jobs/queues.ts';
 import { queueInbound } from '../../jobs/inbound.ts';
+import type { InboundLimiter } from '../../core/limits.ts';
 
 /**
  * The inbound half of the local channel, shared by the web page, `closer chat`
@@ -21,6 +22,8 @@ export interface LocalDeps {
   queues: Queues;
   bus: EventBus;
   turnDebounceMs: number;
+  /** The per-identity flood bucket (issue #12 item 7), as on every channel. */
+  inboundLimiter?: InboundLimiter | undefined;
 }
 
 export interface LocalSendInput {
@@ -73,7 +76,7 @@ export async function localSend(deps: LocalDeps, input: LocalSendInput): Promise
     const ingested = await ingestInbound(sql, tenant, msg, person);
     return { person, actor, ingested };
   });
-  await queueInbound(deps.queues, result.ingested, deps.turnDebounceMs);
+  await queueInbound(deps, result.ingested, deps.turnDebounceMs, result.actor.locale);
   return {
     tenant,
     actor: result.actor,
