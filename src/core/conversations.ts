@@ -29,22 +29,67 @@ export interface IngestResult {
  * resolved the tenant from the channel account.
  */
 export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessage, person?: Person): Promise<IngestResult> {
-  // One read answers both "seen before?" and "who is this?". A redelivery of a message already stored is answered
-  // from it alone, taking no lock: the upsert below would lock the conversation row and then wait on the inbound
-  // row a worker is closing, the opposite order of recordTurn's, which can deadlock.
-  const first = (
-    await sql.query<{ message_id: string | null; conversation_id: string | null; status: IngestResult['conversationStatus'] | null; identity_id: string | null; lead_id: string | null; staff_user_id: string | null }>(
-      `SELECT m.id AS message_id, m.conversation_id, c.status, i.id AS identity_id, i.lead_id, i.staff_user_id
-       FROM (SELECT 1) one
-       LEFT JOIN messages m ON m.channel_account_id = $1 AND m.platform_message_id = $2 AND m.direction = 'in'
-       LEFT JOIN conversations c ON c.id = m.conversation_id
-       LEFT JOIN channel_identities i ON i.channel_account_id = $1 AND i.external_id = $3`,
-      [msg.channelAccountId, msg.platformMessageId, msg.externalUserId],
+  // The common case in one statement (one round trip): a known sender's message. "Seen before?" is a plain read
+  // in the statement's snapshot: a redelivery of a stored message takes no lock (the upsert would lock the
+  // conversation row and then wait on the inbound row a worker is closing, the opposite order of recordTurn's,
+  // which can deadlock). Otherwise the conversation row, then the message: recordTurn's lock order.
+  const fast = (
+    await sql.query<{
+      seen_id: string | null;
+      seen_conversation_id: string | null;
+      seen_status: IngestResult['conversationStatus'] | null;
+      identity_id: string | null;
+      conversation_id: string | null;
+      status: IngestResult['conversationStatus'] | null;
+      message_id: string | null;
+      lead_id: string | null;
+    }>(
+      `WITH seen AS (
+         SELECT m.id, m.conversation_id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.channel_account_id = $2 AND m.platform_message_id = $6 AND m.direction = 'in'
+       ), who AS (
+         SELECT id, lead_id, staff_user_id FROM channel_identities WHERE channel_account_id = $2 AND external_id = $10
+       ), linked AS (
+         SELECT * FROM who WHERE (lead_id IS NOT NULL OR staff_user_id IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM seen)
+       ), conv AS (
+         INSERT INTO conversations (tenant_id, channel_account_id, channel_identity_id, channel, external_chat_id, lead_id, staff_user_id, last_message_at)
+         SELECT $1::uuid, $2::uuid, linked.id, $3::text, $4::text, linked.lead_id, linked.staff_user_id, $5::timestamptz FROM linked
+         ON CONFLICT (channel_account_id, external_chat_id)
+         DO UPDATE SET last_message_at = GREATEST(conversations.last_message_at, EXCLUDED.last_message_at)
+         RETURNING id, status
+       ), ins AS (
+         INSERT INTO messages (tenant_id, conversation_id, channel_account_id, direction, platform_message_id, author, text, payload, status, created_at,
+                               sender_identity_id, sender_staff_user_id, sender_lead_id, effects)
+         SELECT $1::uuid, conv.id, $2::uuid, 'in', $6::text, CASE WHEN linked.staff_user_id IS NOT NULL THEN 'staff' ELSE 'customer' END, $7::text, $8::jsonb,
+                'received', $5::timestamptz, linked.id, linked.staff_user_id, linked.lead_id, CASE WHEN linked.lead_id IS NOT NULL THEN $9::jsonb END
+         FROM conv, linked
+         ON CONFLICT (channel_account_id, platform_message_id) WHERE direction = 'in' DO NOTHING
+         RETURNING id
+       )
+       SELECT (SELECT id FROM seen) AS seen_id, (SELECT conversation_id FROM seen) AS seen_conversation_id, (SELECT status FROM seen) AS seen_status,
+              (SELECT id FROM who) AS identity_id, (SELECT lead_id FROM linked) AS lead_id,
+              (SELECT id FROM conv) AS conversation_id, (SELECT status FROM conv) AS status, (SELECT id FROM ins) AS message_id`,
+      [
+        tenant.id,
+        msg.channelAccountId,
+        msg.channel,
+        msg.externalChatId,
+        msg.receivedAt,
+        msg.platformMessageId,
+        msg.text ?? null,
+        msg.payload ? JSON.stringify(msg.payload) : null,
+        JSON.stringify({ channel: msg.channel } satisfies InboundEffects),
+        msg.externalUserId,
+      ],
     )
   ).rows[0]!;
-  if (first.message_id) return { tenantId: tenant.id, conversationId: first.conversation_id!, messageId: first.message_id, duplicate: true, conversationStatus: first.status! };
-  const known: IdentityRow | undefined = first.identity_id && (first.lead_id || first.staff_user_id) ? { id: first.identity_id, leadId: first.lead_id, staffUserId: first.staff_user_id } : undefined;
-  const identity = known ?? (await ensureIdentity(sql, tenant, msg, person, first.identity_id ?? undefined));
+  if (fast.seen_id) return { tenantId: tenant.id, conversationId: fast.seen_conversation_id!, messageId: fast.seen_id, duplicate: true, conversationStatus: fast.seen_status! };
+  if (fast.conversation_id) {
+    if (!fast.message_id) return raced(sql, tenant, msg, fast.conversation_id, fast.status!);
+    return { tenantId: tenant.id, conversationId: fast.conversation_id, messageId: fast.message_id, duplicate: false, conversationStatus: fast.status!, effects: fast.lead_id !== null, senderIdentityId: fast.identity_id! };
+  }
+  // A new contact (or an identity nobody was linked to yet): make the identity (and lead) first.
+  const identity = await ensureIdentity(sql, tenant, msg, person, fast.identity_id ?? undefined);
   // What the inbound-effects job does after commit: only a lead's message has any.
   const effects: InboundEffects | null = identity.leadId ? { channel: msg.channel, ...(identity.createdLead ? { leadCreated: identity.createdLead } : {}) } : null;
   // The conversation row, then the message: the same lock order as recordTurn, in one statement (one round trip).
@@ -81,14 +126,17 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
       ],
     )
   ).rows[0]!;
-  if (!row.message_id) {
-    const existing = await sql.query<{ id: string }>(
-      `SELECT id FROM messages WHERE channel_account_id = $1 AND platform_message_id = $2 AND direction = 'in'`,
-      [msg.channelAccountId, msg.platformMessageId],
-    );
-    return { tenantId: tenant.id, conversationId: row.id, messageId: existing.rows[0]!.id, duplicate: true, conversationStatus: row.status };
-  }
+  if (!row.message_id) return raced(sql, tenant, msg, row.id, row.status);
   return { tenantId: tenant.id, conversationId: row.id, messageId: row.message_id, duplicate: false, conversationStatus: row.status, effects: effects !== null, senderIdentityId: identity.id };
+}
+
+/** The same platform message was stored by a concurrent request (a redelivery racing the original): answer as a duplicate. */
+async function raced(sql: Sql, tenant: Tenant, msg: InboundMessage, conversationId: string, status: IngestResult['conversationStatus']): Promise<IngestResult> {
+  const existing = await sql.query<{ id: string }>(`SELECT id FROM messages WHERE channel_account_id = $1 AND platform_message_id = $2 AND direction = 'in'`, [
+    msg.channelAccountId,
+    msg.platformMessageId,
+  ]);
+  return { tenantId: tenant.id, conversationId, messageId: existing.rows[0]!.id, duplicate: true, conversationStatus: status };
 }
 
 /** An inbound message's pending side effects, as stored in messages.effects. */

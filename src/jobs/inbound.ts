@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.ts';
 import { withTenant } from '../db/tenant.ts';
 import { queueNotice, type IngestResult } from '../core/conversations.ts';
-import type { InboundLimiter } from '../core/limits.ts';
+import type { InboundLimiter, InboundVerdict } from '../core/limits.ts';
 import { translator } from '../agents/i18n.ts';
 import type { Logger } from '../log.ts';
 import { enqueueDelivery, enqueueEffects, enqueueTurn, TURN_JOB_OPTIONS, type Queues } from './queues.ts';
@@ -10,8 +10,16 @@ export interface InboundQueueDeps {
   db: Database;
   queues: Queues;
   log?: Logger | undefined;
-  /** The per-identity flood bucket; absent when INBOUND_RATE_LIMIT is 0. */
-  inboundLimiter?: InboundLimiter | undefined;
+}
+
+/**
+ * Takes the sender's token (per channel account and platform user, i.e. per
+ * channel identity), to start before the message's transaction: the Redis
+ * round trip then overlaps the database's instead of following it. A
+ * redelivery takes a token too; platforms redeliver rarely.
+ */
+export function takeInboundToken(limiter: InboundLimiter | undefined, channelAccountId: string, externalUserId: string): Promise<InboundVerdict> | undefined {
+  return limiter?.take(`${channelAccountId}:${externalUserId}`);
 }
 
 /**
@@ -24,18 +32,17 @@ export interface InboundQueueDeps {
  * here is re-added by the reconciler from the row (status 'received', effects
  * not yet cleared).
  */
-export async function queueInbound(deps: InboundQueueDeps, result: IngestResult, turnDelayMs: number, locale: string): Promise<void> {
+export async function queueInbound(deps: InboundQueueDeps, result: IngestResult, turnDelayMs: number, locale: string, token?: Promise<InboundVerdict>): Promise<void> {
   if (result.duplicate) return;
   const job = { tenantId: result.tenantId, conversationId: result.conversationId, messageId: result.messageId };
-  // The effects job and the bucket are independent: one round trip for both.
-  const [, verdict] = await Promise.all([
-    result.effects ? enqueueEffects(deps.queues, { tenantId: result.tenantId, messageId: result.messageId }) : undefined,
-    deps.inboundLimiter && result.senderIdentityId ? deps.inboundLimiter.take(result.senderIdentityId) : ({ allowed: true } as const),
-  ]);
+  const verdict: InboundVerdict = (await token) ?? { allowed: true };
+  const effects = result.effects ? enqueueEffects(deps.queues, { tenantId: result.tenantId, messageId: result.messageId }) : undefined;
   if (verdict.allowed) {
-    await enqueueTurn(deps.queues, job, turnDelayMs);
+    // The effects job and the turn go out together: one round trip.
+    await Promise.all([effects, enqueueTurn(deps.queues, job, turnDelayMs)]);
     return;
   }
+  await effects;
   // One coalescing turn per conversation and window: while it waits, re-adding it is a no-op.
   await deps.queues.turns.add('turn', job, { ...TURN_JOB_OPTIONS, jobId: `coalesce-${result.conversationId}`, delay: Math.max(verdict.retryInMs, turnDelayMs) });
   if (verdict.first) {

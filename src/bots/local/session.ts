@@ -8,7 +8,7 @@ import { getTenantBySlug, type Tenant } from '../../core/tenants.ts';
 import { NotFoundError, ToolInputError } from '../../errors.ts';
 import type { EventBus } from '../../jobs/bus.ts';
 import type { Queues } from '../../jobs/queues.ts';
-import { queueInbound } from '../../jobs/inbound.ts';
+import { queueInbound, takeInboundToken } from '../../jobs/inbound.ts';
 import type { InboundLimiter } from '../../core/limits.ts';
 
 /**
@@ -74,9 +74,9 @@ export async function localSend(deps: LocalDeps, input: LocalSendInput): Promise
       receivedAt: new Date(),
     };
     const ingested = await ingestInbound(sql, tenant, msg, person);
-    return { person, actor, ingested };
+    return { person, actor, ingested, msg };
   });
-  await queueInbound(deps, result.ingested, deps.turnDebounceMs, result.actor.locale);
+  await queueInbound(deps, result.ingested, deps.turnDebounceMs, result.actor.locale, takeInboundToken(deps.inboundLimiter, result.msg.channelAccountId, result.msg.externalUserId));
   return {
     tenant,
     actor: result.actor,
