@@ -353,16 +353,23 @@ export interface TurnOutcome {
   state?: Record<string, unknown> | undefined;
 }
 
-/** Persists a finished turn in one transaction: replies as pending outbound rows, inbound rows closed. Returns the outbound ids to deliver. */
-export async function recordTurn(sql: Sql, tenant: Tenant, conv: ConversationRow, outcome: TurnOutcome): Promise<string[]> {
+/**
+ * Persists a finished turn in one transaction: replies as pending outbound
+ * rows, inbound rows closed, and (with `releaseOwner`) the turn lease let go
+ * in the same conversation update. Returns the outbound ids to deliver and
+ * the conversation's status after the turn (a tool may have handed it off).
+ */
+export async function recordTurn(sql: Sql, tenant: Tenant, conv: ConversationRow, outcome: TurnOutcome, opts: { releaseOwner?: string } = {}): Promise<{ outboundIds: string[]; status: ConversationRow['status'] }> {
   const replyTo = outcome.inboundIds[outcome.inboundIds.length - 1] ?? null;
   // The conversation row first, then messages: the same lock order as ingestInbound, so the two cannot deadlock.
-  await sql.query(
+  const updated = await sql.query<{ status: ConversationRow['status'] }>(
     `UPDATE conversations SET last_message_at = now(),
        focus_lead_id = CASE WHEN $2::boolean THEN $3::uuid ELSE focus_lead_id END,
-       state = state || COALESCE($4::jsonb, '{}'::jsonb)
-     WHERE id = $1`,
-    [conv.id, outcome.focusLeadId !== undefined, outcome.focusLeadId ?? null, outcome.state ? JSON.stringify(outcome.state) : null],
+       state = state || COALESCE($4::jsonb, '{}'::jsonb),
+       turn_owner = CASE WHEN $5::text IS NOT NULL AND turn_owner = $5::text THEN NULL ELSE turn_owner END,
+       turn_lease_until = CASE WHEN $5::text IS NOT NULL AND turn_owner = $5::text THEN NULL ELSE turn_lease_until END
+     WHERE id = $1 RETURNING status`,
+    [conv.id, outcome.focusLeadId !== undefined, outcome.focusLeadId ?? null, outcome.state ? JSON.stringify(outcome.state) : null, opts.releaseOwner ?? null],
   );
   const ids: string[] = [];
   for (const reply of outcome.replies) {
@@ -384,5 +391,5 @@ export async function recordTurn(sql: Sql, tenant: Tenant, conv: ConversationRow
       [tenant.id, conv.lead_id, conv.channel, outcome.replies.map((r) => r.text).join('\n').slice(0, 2000), JSON.stringify({ turn_id: outcome.turnId })],
     );
   }
-  return ids;
+  return { outboundIds: ids, status: updated.rows[0]?.status ?? conv.status };
 }

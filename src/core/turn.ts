@@ -51,26 +51,32 @@ export type TurnResult =
       inboundIds: string[];
       /** Outbound rows the turn wrote, to deliver. */
       outboundIds: string[];
+      /** The conversation's status after the turn ('handoff' when a tool handed it to a person, or it already was). */
+      conversationStatus: ConversationRow['status'];
       outcome: TurnOutcome;
       /** Another sender's message waits behind this turn's: it needs its own turn. */
       nextInboundId: string | null;
     };
 
 export async function runTurn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnResult> {
-  const got = await withTenant(deps.db, req.tenantId, (sql) => acquireTurnLease(sql, req.conversationId, req.owner, req.leaseMs));
-  if (!got) return { status: 'busy' };
+  const tenant = await cachedTenant(deps.db, req.tenantId);
+  const turnId = randomUUID();
+  // Lease and claim in one transaction: the conversation row (the lease) first, then its messages, the order
+  // recordTurn and ingestInbound lock in. The lease is visible to other workers once this commits.
+  const claimed = await withTenant(deps.db, req.tenantId, async (sql) => {
+    if (!(await acquireTurnLease(sql, req.conversationId, req.owner, req.leaseMs))) return 'busy' as const;
+    const conv = await getConversation(sql, req.conversationId);
+    const { messages, nextId } = conv ? await claimInbound(sql, conv.id, turnId) : { messages: [], nextId: null };
+    if (!conv || messages.length === 0) {
+      await releaseTurnLease(sql, req.conversationId, req.owner);
+      return 'nothing-to-do' as const;
+    }
+    const actor = await senderActor(sql, tenant, conv, messages[0]!);
+    return { conv, messages, nextId, actor };
+  });
+  if (claimed === 'busy' || claimed === 'nothing-to-do') return { status: claimed };
+  let released = false;
   try {
-    const tenant = await cachedTenant(deps.db, req.tenantId);
-    const turnId = randomUUID();
-    const claimed = await withTenant(deps.db, req.tenantId, async (sql) => {
-      const conv = await getConversation(sql, req.conversationId);
-      if (!conv) return undefined;
-      const { messages, nextId } = await claimInbound(sql, conv.id, turnId);
-      if (messages.length === 0) return undefined;
-      const actor = await senderActor(sql, tenant, conv, messages[0]!);
-      return { conv, messages, nextId, actor };
-    });
-    if (!claimed) return { status: 'nothing-to-do' };
     const { messages, nextId, actor } = claimed;
     const inboundIds = messages.map((m) => m.id);
     let conversation = claimed.conv;
@@ -81,10 +87,21 @@ export async function runTurn(deps: TurnServiceDeps, req: TurnRequest): Promise<
         ? // A human has this conversation (or nobody is behind it): store, do not answer.
           { turnId, inboundIds, replies: [], mode: 'rules', toolCalls: [], inboundStatus: 'ignored' }
         : await deps.answer({ turnId, tenant, conversation, messages, inboundIds, actor });
-    const outboundIds = await withTenant(deps.db, req.tenantId, (sql) => recordTurn(sql, tenant, conversation, outcome));
-    return { status: 'done', conversationId: conversation.id, turnId, inboundIds, outboundIds, outcome, nextInboundId: nextId };
+    // Recording the turn also lets the lease go (one transaction, not two).
+    const recorded = await withTenant(deps.db, req.tenantId, (sql) => recordTurn(sql, tenant, conversation, outcome, { releaseOwner: req.owner }));
+    released = true;
+    return {
+      status: 'done',
+      conversationId: conversation.id,
+      turnId,
+      inboundIds,
+      outboundIds: recorded.outboundIds,
+      conversationStatus: recorded.status,
+      outcome,
+      nextInboundId: nextId,
+    };
   } finally {
-    await withTenant(deps.db, req.tenantId, (sql) => releaseTurnLease(sql, req.conversationId, req.owner)).catch(() => undefined);
+    if (!released) await withTenant(deps.db, req.tenantId, (sql) => releaseTurnLease(sql, req.conversationId, req.owner)).catch(() => undefined);
   }
 }
 

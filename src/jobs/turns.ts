@@ -42,9 +42,11 @@ export async function runTurnJob(deps: TurnDeps, job: TurnJob): Promise<TurnJobR
   );
   if (result.status !== 'done') return result.status;
   const last = result.inboundIds[result.inboundIds.length - 1]!;
-  await Promise.all(result.outboundIds.map((id) => enqueueDelivery(deps.queues, { tenantId: job.tenantId, messageId: id })));
-  await afterHandoffTurn(deps, job.tenantId, result.conversationId, last);
-  await deps.bus.publish({ type: 'handled', conversationId: result.conversationId, messageId: last });
+  await Promise.all([
+    ...result.outboundIds.map((id) => enqueueDelivery(deps.queues, { tenantId: job.tenantId, messageId: id })),
+    afterHandoffTurn(deps, job.tenantId, result.conversationId, last, result.conversationStatus),
+    deps.bus.publish({ type: 'handled', conversationId: result.conversationId, messageId: last }),
+  ]);
   if (result.nextInboundId) {
     // Its own job may be the one running now (it claimed an older message first): a job id of this turn's makes a new one.
     await deps.queues.turns.add('turn', { tenantId: job.tenantId, conversationId: result.conversationId, messageId: result.nextInboundId }, { ...TURN_JOB_OPTIONS, jobId: `turn-${result.nextInboundId}-after-${result.turnId}` });

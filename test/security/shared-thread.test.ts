@@ -55,7 +55,9 @@ async function mention(app: TestApp, user: string, channel: string, text: string
   expect(res.status).toBe(200);
 }
 
-const nowTs = (offset: number) => `${Math.floor(Date.now() / 1000)}.${String(100 + offset).padStart(6, '0')}`;
+// Slack ts values a tenth of a second apart (the stored time keeps milliseconds), in one second fixed per file.
+const SECOND = Math.floor(Date.now() / 1000);
+const nowTs = (offset: number) => `${SECOND}.${String(offset * 100_000).padStart(6, '0')}`;
 
 let fake: FakeSlack;
 beforeAll(async () => {

@@ -32,8 +32,11 @@ export async function handoffGate(
   return { gate: 'resume', conversation: { ...conv, status: 'bot' } };
 }
 
-/** After a turn: a conversation that is (now) handed off gets its thread opened or its new messages relayed. */
-export async function afterHandoffTurn(deps: { db: Database; queues: Queues }, tenantId: string, conversationId: string, trigger: string): Promise<void> {
-  const status = await withTenant(deps.db, tenantId, async (sql) => (await sql.query<{ status: string }>('SELECT status FROM conversations WHERE id = $1', [conversationId])).rows[0]?.status);
-  if (status === 'handoff') await enqueueHandoffSync(deps.queues, tenantId, conversationId, trigger);
+/**
+ * After a turn: a conversation that is (now) handed off gets its thread opened or its new messages relayed.
+ * `status` is the conversation's status as the turn recorded it; without it, it is read.
+ */
+export async function afterHandoffTurn(deps: { db: Database; queues: Queues }, tenantId: string, conversationId: string, trigger: string, status?: string): Promise<void> {
+  const now = status ?? (await withTenant(deps.db, tenantId, async (sql) => (await sql.query<{ status: string }>('SELECT status FROM conversations WHERE id = $1', [conversationId])).rows[0]?.status));
+  if (now === 'handoff') await enqueueHandoffSync(deps.queues, tenantId, conversationId, trigger);
 }
