@@ -73,7 +73,7 @@ async function prepare(db: Database, c: Case, tag: string): Promise<{ input: Tur
     );
     const conv = (await getConversation(sql, ing.conversationId))!;
     const turnId = randomUUID();
-    const messages = await claimInbound(sql, conv.id, turnId);
+    const { messages } = await claimInbound(sql, conv.id, turnId);
     return { input: { tenant, actor, conversation: conv, messages, now: NOW, signal: new AbortController().signal }, turnId };
   });
 }

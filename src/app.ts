@@ -20,6 +20,9 @@ import { EventBus } from './jobs/bus.ts';
 import { createQueues, type Queues } from './jobs/queues.ts';
 import { startTurnWorker } from './jobs/turns.ts';
 import { startDeliveryWorker } from './jobs/delivery.ts';
+import { startEffectsWorker } from './jobs/effects.ts';
+import { createFloodLimits } from './core/limits.ts';
+import { Redis } from 'ioredis';
 import { startReconciler } from './jobs/reconcile.ts';
 import { startReportsWorker } from './jobs/reports.ts';
 import { createFollowupQueue, startFollowupWorker } from './jobs/followups.ts';
@@ -135,16 +138,22 @@ export async function startApp(opts: StartOptions): Promise<App> {
     const bus = new EventBus(redis.options, config.redisPrefix);
     cleanups.push(() => bus.close());
 
-    const channelContext: ChannelContext = { db, log, config, secrets, queues, bus };
+    // Flood limits share one Redis connection of their own (rate-limiter-flexible's scripts), closed after the workers.
+    const floodRedis = new Redis({ ...redis.options, lazyConnect: true });
+    floodRedis.on('error', () => undefined);
+    cleanups.push(async () => floodRedis.disconnect());
+    const flood = createFloodLimits(floodRedis, config.redisPrefix, config.flood);
+    const channelContext: ChannelContext = { db, log, config, secrets, queues, bus, flood };
     const adapters = new Map<Channel, ChannelAdapter>([['local', new LocalAdapter()]]);
     for (const module of CHANNEL_MODULES) adapters.set(module.channel, module.createAdapter(channelContext));
-    const agent = opts.agent ?? (await createConfiguredAgent(db, config.llm, log));
-    const local: LocalDeps = { db, queues, bus, turnDebounceMs: config.turnDebounceMs };
+    const agent = opts.agent ?? (await createConfiguredAgent(db, config.llm, log, { modelCalls: flood.modelCalls }));
+    const local: LocalDeps = { db, queues, bus, turnDebounceMs: config.turnDebounceMs, inboundLimiter: flood.inbound };
 
     if (opts.workers) {
       const workers: Worker[] = [
         startTurnWorker({ db, log, bus, queues, agent, turnTimeoutMs: config.turnTimeoutMs }, redis.options, config.redisPrefix),
         startDeliveryWorker({ db, log, bus, adapters }, redis.options, config.redisPrefix),
+        startEffectsWorker({ db, log }, redis.options, config.redisPrefix),
       ];
       workers.push(startHandoffWorker({ db, log, secrets, queues }, redis.options, config.redisPrefix));
       const stopReconciler = startReconciler(db, queues, log);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import type { FloodSettings } from './core/limits.ts';
 
 /**
  * Every setting Closer reads from the environment, validated once at start-up.
@@ -28,6 +29,9 @@ const EXAMPLES: Record<string, string> = {
   ADMIN_PASSWORD: '<at least 12 characters, e.g. from `openssl rand -base64 18`>',
   TURN_DEBOUNCE_MS: '250',
   TURN_TIMEOUT_MS: '20000',
+  INBOUND_RATE_LIMIT: '20',
+  INBOUND_RATE_WINDOW_S: '60',
+  LLM_CALLS_PER_CONVERSATION_HOUR: '60',
   CLOSER_HOME: './.closer',
   REDIS_PREFIX: 'closer',
   DEMO_SEED: 'on',
@@ -86,6 +90,10 @@ const EnvSchema = z.object({
   DAILY_JOBS: flag.optional(),
   TURN_DEBOUNCE_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   TURN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(20_000),
+  // Flood limits (issue #12 item 7); 0 turns one off.
+  INBOUND_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(20),
+  INBOUND_RATE_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  LLM_CALLS_PER_CONVERSATION_HOUR: z.coerce.number().int().min(0).max(100_000).default(60),
   LLM_PROVIDER: z.enum(['gemini', 'openai', 'none']).optional(),
   GOOGLE_API_KEY: z.string().min(1).optional(),
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
@@ -144,6 +152,8 @@ export interface Config {
   dailyJobs: boolean;
   turnDebounceMs: number;
   turnTimeoutMs: number;
+  /** Per-identity inbound bucket and per-conversation model-call cap (src/core/limits.ts). */
+  flood: FloodSettings;
   llm: LlmConfig;
   embeddings: EmbeddingsConfig;
   /** Basic-auth credentials for /admin/queues; undefined keeps the dashboard off. */
@@ -232,6 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dailyJobs: e.DAILY_JOBS ?? true,
     turnDebounceMs: e.TURN_DEBOUNCE_MS,
     turnTimeoutMs: e.TURN_TIMEOUT_MS,
+    flood: { inboundPerWindow: e.INBOUND_RATE_LIMIT, inboundWindowS: e.INBOUND_RATE_WINDOW_S, modelCallsPerHour: e.LLM_CALLS_PER_CONVERSATION_HOUR },
     llm,
     embeddings,
     admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,

@@ -4,6 +4,7 @@ import type { LlmConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { outbound, type OutboundMessage } from '../core/messages/types.ts';
 import { monthlyBudgetUsd, overBudget, recordFallback, recordUsage } from '../core/usage.ts';
+import type { ModelCallCap } from '../core/limits.ts';
 import { RulesAgent } from './rules/agent.ts';
 import { LlmAgent, LlmTurnError, classifyFailure, type FailureKind } from './llm/agent.ts';
 import { createChatProvider, type ChatProvider } from './llm/provider.ts';
@@ -16,6 +17,8 @@ export interface FallbackAgentOptions {
   /** The model's share of the turn; the rest is left for a rules-mode answer. */
   timeoutMs: number;
   monthlyBudgetUsd: number | undefined;
+  /** Per-conversation model calls per hour (LLM_CALLS_PER_CONVERSATION_HOUR); absent when off. */
+  modelCalls?: ModelCallCap | undefined;
   log?: Logger | undefined;
 }
 
@@ -48,17 +51,22 @@ export class FallbackAgent implements Agent {
     if (over) {
       return this.fallback(input, 'budget', 'budget');
     }
+    // One conversation cannot run up the bill (a flood, a loop with another bot): past its hourly cap it is answered in rules mode.
+    const cap = this.opts.modelCalls;
+    if (cap && !(await cap.allows(input.conversation.id))) return this.fallback(input, 'conversation_cap', 'conversation_cap');
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error('llm budget time elapsed')), this.opts.timeoutMs);
     const signal = AbortSignal.any([input.signal, controller.signal]);
     try {
       const out = await this.opts.llm.run({ ...input, signal });
+      await cap?.charge(input.conversation.id, Math.max(1, out.usage.length));
       if (out.usage.length) await withTenant(this.db, tenant.id, (sql) => recordUsage(sql, tenant, out.usage));
       const { usage: _u, stepLimitHit: _s, blocked: _b, ...turn } = out;
       return turn;
     } catch (err) {
       const kind: FailureKind = err instanceof LlmTurnError ? err.kind : classifyFailure(err, signal);
       this.opts.log?.warn({ conversationId: input.conversation.id, kind, err: (err as Error).message }, 'LLM turn failed; answering in rules mode');
+      await cap?.charge(input.conversation.id, err instanceof LlmTurnError ? Math.max(1, err.usage.length) : 1);
       if (err instanceof LlmTurnError && err.usage.length) await withTenant(this.db, tenant.id, (sql) => recordUsage(sql, tenant, err.usage));
       return this.fallback(input, kind, 'fallback');
     } finally {
@@ -66,7 +74,7 @@ export class FallbackAgent implements Agent {
     }
   }
 
-  private async fallback(input: TurnInput, reason: FailureKind | 'budget', noteKey: NoteKey): Promise<TurnOutput> {
+  private async fallback(input: TurnInput, reason: FailureKind | 'budget' | 'conversation_cap', noteKey: NoteKey): Promise<TurnOutput> {
     await withTenant(this.db, input.tenant.id, (sql) => recordFallback(sql, input.tenant, reason, input.conversation.id, input.now));
     const out = await this.opts.rules.run(input);
     const [first, ...rest] = out.replies;
@@ -79,11 +87,16 @@ export class FallbackAgent implements Agent {
  * otherwise the LLM agent with the rules fallback. Tests pass `provider`
  * (a scripted model, or a real client pointed at a fake server).
  */
-export async function createConfiguredAgent(db: Database, cfg: LlmConfig, log?: Logger, overrides: { provider?: ChatProvider; detectInjection?: boolean } = {}): Promise<Agent> {
+export async function createConfiguredAgent(
+  db: Database,
+  cfg: LlmConfig,
+  log?: Logger,
+  overrides: { provider?: ChatProvider; detectInjection?: boolean; modelCalls?: ModelCallCap | undefined } = {},
+): Promise<Agent> {
   const rules = new RulesAgent(db);
   const provider = overrides.provider ?? (await createChatProvider(cfg));
   if (!provider) return rules;
   const llm = new LlmAgent(db, { provider, maxSteps: cfg.maxSteps, memoryTokens: cfg.memoryTokens, detectInjection: overrides.detectInjection });
   log?.info({ provider: provider.provider, model: provider.modelName }, 'LLM agent enabled');
-  return new FallbackAgent(db, { llm, rules, timeoutMs: cfg.timeoutMs, monthlyBudgetUsd: cfg.monthlyBudgetUsd, log });
+  return new FallbackAgent(db, { llm, rules, timeoutMs: cfg.timeoutMs, monthlyBudgetUsd: cfg.monthlyBudgetUsd, modelCalls: overrides.modelCalls, log });
 }

@@ -1,3 +1,4 @@
+import type { FloodLimits } from '../core/limits.ts';
 import type { Hono } from 'hono';
 import type { Channel, OutboundMessage } from '../core/messages/types.ts';
 import type { Database } from '../db/database.ts';
@@ -42,6 +43,8 @@ export interface ChannelContext {
   secrets: SecretBox;
   queues: Queues;
   bus: EventBus;
+  /** Flood limits (issue #12 item 7); absent or partly absent when turned off. */
+  flood?: FloodLimits | undefined;
 }
 
 /** Platform limits the delivery worker enforces through Redis (shared by every process). */

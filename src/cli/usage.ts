@@ -34,7 +34,7 @@ export function registerUsage(program: Command): void {
           `  estimated cost     $${u.costUsd.toFixed(4)}${budget !== undefined ? ` of $${budget.toFixed(2)} budget` : ' (no budget set)'}`,
           `  avg latency        ${u.avgLatencyMs} ms`,
           `  failed calls       error ${u.failures.error}, timeout ${u.failures.timeout}, rate-limited ${u.failures.rate_limited}`,
-          `  rules fallbacks    error ${u.fallbacks.error}, timeout ${u.fallbacks.timeout}, rate-limited ${u.fallbacks.rate_limited}, over budget ${u.fallbacks.budget}`,
+          `  rules fallbacks    error ${u.fallbacks.error}, timeout ${u.fallbacks.timeout}, rate-limited ${u.fallbacks.rate_limited}, over budget ${u.fallbacks.budget}, conversation cap ${u.fallbacks.conversation_cap}`,
           ...u.byModel.map((m) => `  ${m.provider}/${m.model}: ${m.calls} calls, $${m.costUsd.toFixed(4)}`),
         ];
         process.stdout.write(lines.join('\n') + '\n');

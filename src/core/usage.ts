@@ -54,7 +54,7 @@ export async function recordUsage(sql: Sql, tenant: Tenant, records: readonly Us
 }
 
 /** Records that a turn was answered in rules mode although an LLM is configured, and why. */
-export async function recordFallback(sql: Sql, tenant: Tenant, reason: 'error' | 'timeout' | 'rate_limited' | 'budget', conversationId: string | undefined, at: Date): Promise<void> {
+export async function recordFallback(sql: Sql, tenant: Tenant, reason: 'error' | 'timeout' | 'rate_limited' | 'budget' | 'conversation_cap', conversationId: string | undefined, at: Date): Promise<void> {
   await sql.query(
     `INSERT INTO audit_log (tenant_id, actor_type, action, result_summary, outcome, conversation_id, created_at)
      VALUES ($1, 'system', 'llm_fallback', $2, 'error', $3, $4)`,
@@ -84,7 +84,7 @@ export interface MonthUsage {
   costUsd: number;
   avgLatencyMs: number;
   failures: { error: number; timeout: number; rate_limited: number };
-  fallbacks: { error: number; timeout: number; rate_limited: number; budget: number };
+  fallbacks: { error: number; timeout: number; rate_limited: number; budget: number; conversation_cap: number };
   byModel: { provider: string; model: string; calls: number; costUsd: number }[];
 }
 
@@ -115,7 +115,7 @@ export async function monthUsage(sql: Sql, month: string): Promise<MonthUsage> {
       [start, end],
     )
   ).rows;
-  const fallbacks = { error: 0, timeout: 0, rate_limited: 0, budget: 0 };
+  const fallbacks = { error: 0, timeout: 0, rate_limited: 0, budget: 0, conversation_cap: 0 };
   for (const r of fb) if (r.reason in fallbacks) fallbacks[r.reason as keyof typeof fallbacks] = r.n;
   return {
     month,

@@ -6,7 +6,7 @@ import type { RedisOptions } from 'ioredis';
  * the truth, so a job lost by Redis is re-created from its row by the
  * reconciler, and a job id derived from the row id makes re-adding harmless.
  */
-export const QUEUE_NAMES = { turns: 'turns', delivery: 'delivery' } as const;
+export const QUEUE_NAMES = { turns: 'turns', delivery: 'delivery', effects: 'inbound-effects' } as const;
 
 export interface TurnJob {
   tenantId: string;
@@ -19,15 +19,29 @@ export interface DeliveryJob {
   messageId: string;
 }
 
+/** An inbound message's side effects (activity, lead recency, follow-up rules), applied after the webhook's commit. */
+export interface EffectsJob {
+  tenantId: string;
+  messageId: string;
+}
+
 export interface Queues {
   turns: Queue<TurnJob>;
   delivery: Queue<DeliveryJob>;
+  effects: Queue<EffectsJob>;
   prefix: string;
   close(): Promise<void>;
 }
 
 export const TURN_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: true,
+  removeOnFail: { count: 1_000 },
+};
+
+export const EFFECTS_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
   backoff: { type: 'exponential', delay: 1_000 },
   removeOnComplete: true,
   removeOnFail: { count: 1_000 },
@@ -48,12 +62,14 @@ export function bullConnection(options: RedisOptions): ConnectionOptions {
 export function createQueues(connection: RedisOptions, prefix: string): Queues {
   const turns: Queue<TurnJob> = new Queue(QUEUE_NAMES.turns, { connection: bullConnection(connection), prefix });
   const delivery: Queue<DeliveryJob> = new Queue(QUEUE_NAMES.delivery, { connection: bullConnection(connection), prefix });
+  const effects: Queue<EffectsJob> = new Queue(QUEUE_NAMES.effects, { connection: bullConnection(connection), prefix });
   return {
     turns,
     delivery,
+    effects,
     prefix,
     async close() {
-      await Promise.all([turns.close(), delivery.close()]);
+      await Promise.all([turns.close(), delivery.close(), effects.close()]);
     },
   };
 }
@@ -68,6 +84,14 @@ export function deliveryJobId(messageId: string): string {
 
 export async function enqueueTurn(queues: Queues, job: TurnJob, delayMs: number): Promise<void> {
   await queues.turns.add('turn', job, { ...TURN_JOB_OPTIONS, jobId: turnJobId(job.messageId), delay: delayMs });
+}
+
+export function effectsJobId(messageId: string): string {
+  return `fx-${messageId}`;
+}
+
+export async function enqueueEffects(queues: Queues, job: EffectsJob): Promise<void> {
+  await queues.effects.add('effects', job, { ...EFFECTS_JOB_OPTIONS, jobId: effectsJobId(job.messageId) });
 }
 
 export async function enqueueDelivery(queues: Queues, job: DeliveryJob): Promise<void> {

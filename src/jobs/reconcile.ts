@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { Queue } from 'bullmq';
 import { recoverExpiredLeases } from '../core/followups/execute.ts';
 import { enqueueFollowup, type FollowupJob } from './followups.ts';
-import { enqueueDelivery, enqueueTurn, type Queues } from './queues.ts';
+import { enqueueDelivery, enqueueEffects, enqueueTurn, type Queues } from './queues.ts';
 
 /**
  * Redis is transport, Postgres is the record: rows still waiting after
@@ -12,8 +12,8 @@ import { enqueueDelivery, enqueueTurn, type Queues } from './queues.ts';
  * that still exists is not duplicated, and the workers' conditional updates
  * make a re-run of finished work a no-op.
  */
-export async function reconcileMessages(db: Database, queues: Queues, graceMs = 30_000): Promise<{ turns: number; deliveries: number }> {
-  const { inbound, outbound } = await withSystem(db, async (sql) => ({
+export async function reconcileMessages(db: Database, queues: Queues, graceMs = 30_000): Promise<{ turns: number; deliveries: number; effects: number }> {
+  const { inbound, outbound, effects } = await withSystem(db, async (sql) => ({
     inbound: (
       await sql.query<{ id: string; tenant_id: string; conversation_id: string }>(
         `SELECT id, tenant_id, conversation_id FROM messages
@@ -30,17 +30,26 @@ export async function reconcileMessages(db: Database, queues: Queues, graceMs = 
         [graceMs],
       )
     ).rows,
+    effects: (
+      await sql.query<{ id: string; tenant_id: string }>(
+        `SELECT id, tenant_id FROM messages
+         WHERE effects IS NOT NULL AND created_at < now() - ($1::int * interval '1 millisecond')
+         ORDER BY created_at LIMIT 1000`,
+        [graceMs],
+      )
+    ).rows,
   }));
+  for (const m of effects) await enqueueEffects(queues, { tenantId: m.tenant_id, messageId: m.id });
   for (const m of inbound) await enqueueTurn(queues, { tenantId: m.tenant_id, conversationId: m.conversation_id, messageId: m.id }, 0);
   for (const m of outbound) await enqueueDelivery(queues, { tenantId: m.tenant_id, messageId: m.id });
-  return { turns: inbound.length, deliveries: outbound.length };
+  return { turns: inbound.length, deliveries: outbound.length, effects: effects.length };
 }
 
 export function startReconciler(db: Database, queues: Queues, log: Logger, everyMs = 30_000): () => void {
   const tick = () =>
     reconcileMessages(db, queues).then(
       (r) => {
-        if (r.turns || r.deliveries) log.info(r, 'reconciler re-queued work that Redis had lost');
+        if (r.turns || r.deliveries || r.effects) log.info(r, 'reconciler re-queued work that Redis had lost');
       },
       (err: Error) => log.warn({ err: err.message }, 'reconciler failed; will try again'),
     );

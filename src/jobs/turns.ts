@@ -2,19 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import type { Database } from '../db/database.ts';
-import { withSystem, withTenant } from '../db/tenant.ts';
-import { actorForPerson } from '../core/actors.ts';
-import { acquireTurnLease, claimInbound, getConversation, recordTurn, releaseTurnLease, type TurnOutcome } from '../core/conversations.ts';
+import type { TurnOutcome } from '../core/conversations.ts';
+import { runTurn, type ClaimedTurn } from '../core/turn.ts';
 import { outbound } from '../core/messages/types.ts';
-import { cachedTenant, type Tenant } from '../core/tenants.ts';
 import { translator } from '../agents/i18n.ts';
 import type { Agent } from '../agents/types.ts';
-import { afterHandoffTurn, handoffGate } from '../core/handoff/turn.ts';
+import { afterHandoffTurn } from '../core/handoff/turn.ts';
 import { autoHandoffAfter, nextStreak, UNANSWERED_STREAK_KEY } from '../core/handoff/auto.ts';
 import { invokeTool } from '../tools/run.ts';
 import type { Logger } from '../log.ts';
 import type { EventBus } from './bus.ts';
-import { enqueueDelivery, bullConnection, QUEUE_NAMES, type Queues, type TurnJob } from './queues.ts';
+import { enqueueDelivery, bullConnection, QUEUE_NAMES, TURN_JOB_OPTIONS, type Queues, type TurnJob } from './queues.ts';
 
 export interface TurnDeps {
   db: Database;
@@ -31,82 +29,61 @@ const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
 export type TurnJobResult = 'done' | 'nothing-to-do' | 'busy';
 
 /**
- * One conversation turn: take the conversation's lease (one turn at a time
- * per conversation, in order), claim every unhandled inbound message (a burst
- * becomes one turn), run the agent outside any transaction, then persist the
- * replies and queue their delivery.
+ * One conversation turn (the service in core/turn.ts: lease, claim one
+ * sender's messages, actor, handoff gate, agent, record), then what follows
+ * it: deliveries, the handoff relay, the 'handled' event, and a turn for
+ * another sender's message left waiting behind this one.
  */
 export async function runTurnJob(deps: TurnDeps, job: TurnJob): Promise<TurnJobResult> {
-  const owner = `${WORKER_ID}:${job.messageId}`;
-  const leaseMs = deps.turnTimeoutMs * 2 + 5_000;
-  const got = await withTenant(deps.db, job.tenantId, (sql) => acquireTurnLease(sql, job.conversationId, owner, leaseMs));
-  if (!got) return 'busy';
-  try {
-    const tenant = await cachedTenant(deps.db, job.tenantId);
-    const turnId = randomUUID();
-    const claimed = await withTenant(deps.db, job.tenantId, async (sql) => {
-      const conv = await getConversation(sql, job.conversationId);
-      if (!conv) return undefined;
-      const messages = await claimInbound(sql, conv.id, turnId);
-      if (messages.length === 0) return undefined;
-      const person = conv.staff_user_id ? ({ kind: 'staff', id: conv.staff_user_id } as const) : conv.lead_id ? ({ kind: 'lead', id: conv.lead_id } as const) : undefined;
-      const actor = person ? await actorForPerson(sql, tenant, person) : undefined;
-      return { conv, messages, actor };
-    });
-    if (!claimed) return 'nothing-to-do';
-    const { conv, messages, actor } = claimed;
-    const inboundIds = messages.map((m) => m.id);
-    let outcome: TurnOutcome;
-    // A handed-off conversation stays silent (its messages go to the Slack thread) unless the handoff went idle.
-    if (conv.status === 'handoff') await handoffGate(deps, tenant, conv, (deps.clock ?? (() => new Date()))());
-    if (conv.status === 'handoff' || !actor) {
-      // A human has this conversation (or nobody is behind it): store, do not answer.
-      outcome = { turnId, inboundIds, replies: [], mode: 'rules', toolCalls: [], inboundStatus: 'ignored' };
-    } else {
-      outcome = await runAgent(deps, tenant, { turnId, inboundIds, conv, messages, actor });
-    }
-    const outIds = await withTenant(deps.db, job.tenantId, (sql) => recordTurn(sql, tenant, conv, outcome));
-    for (const id of outIds) await enqueueDelivery(deps.queues, { tenantId: job.tenantId, messageId: id });
-    await afterHandoffTurn(deps, job.tenantId, conv.id, inboundIds[inboundIds.length - 1]!);
-    await deps.bus.publish({ type: 'handled', conversationId: conv.id, messageId: inboundIds[inboundIds.length - 1]! });
-    return 'done';
-  } finally {
-    await withTenant(deps.db, job.tenantId, (sql) => releaseTurnLease(sql, job.conversationId, owner)).catch(() => undefined);
+  const now = deps.clock ?? (() => new Date());
+  const result = await runTurn(
+    { db: deps.db, queues: deps.queues, now, answer: (turn) => runAgent(deps, turn) },
+    { tenantId: job.tenantId, conversationId: job.conversationId, owner: `${WORKER_ID}:${job.messageId}`, leaseMs: deps.turnTimeoutMs * 2 + 5_000 },
+  );
+  if (result.status !== 'done') return result.status;
+  const last = result.inboundIds[result.inboundIds.length - 1]!;
+  await Promise.all([
+    ...result.outboundIds.map((id) => enqueueDelivery(deps.queues, { tenantId: job.tenantId, messageId: id })),
+    afterHandoffTurn(deps, job.tenantId, result.conversationId, last, result.conversationStatus),
+    deps.bus.publish({ type: 'handled', conversationId: result.conversationId, messageId: last }),
+  ]);
+  if (result.nextInboundId) {
+    // Its own job may be the one running now (it claimed an older message first): a job id of this turn's makes a new one.
+    await deps.queues.turns.add('turn', { tenantId: job.tenantId, conversationId: result.conversationId, messageId: result.nextInboundId }, { ...TURN_JOB_OPTIONS, jobId: `turn-${result.nextInboundId}-after-${result.turnId}` });
   }
+  return 'done';
 }
 
-async function runAgent(
-  deps: TurnDeps,
-  tenant: Tenant,
-  t: { turnId: string; inboundIds: string[]; conv: NonNullable<Awaited<ReturnType<typeof getConversation>>>; messages: Awaited<ReturnType<typeof claimInbound>>; actor: Awaited<ReturnType<typeof actorForPerson>> },
-): Promise<TurnOutcome> {
+/** The agent on a claimed turn, with the automatic handoff; never throws (a failure is a polite reply). */
+async function runAgent(deps: TurnDeps, t: ClaimedTurn): Promise<TurnOutcome> {
+  const { tenant } = t;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('turn timeout')), deps.turnTimeoutMs);
   try {
     const now = (deps.clock ?? (() => new Date()))();
     const out = await Promise.race([
-      deps.agent.run({ tenant, actor: t.actor, conversation: t.conv, messages: t.messages, now, signal: controller.signal }),
+      deps.agent.run({ tenant, actor: t.actor, conversation: t.conversation, messages: t.messages, now, signal: controller.signal }),
       new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error))),
     ]);
     const state: Record<string, unknown> = { locale: out.locale };
     let { replies, toolCalls } = out;
     if (t.actor.role === 'customer') {
-      const streak = nextStreak(t.conv.state, out.unhandled === true);
+      const streak = nextStreak(t.conversation.state, out.unhandled === true);
       state[UNANSWERED_STREAK_KEY] = streak;
       const after = autoHandoffAfter(tenant.settings);
       if (after > 0 && streak >= after && !toolCalls.some((c) => c.name === 'talk_to_human')) {
         // The same tool a customer's "I want a person" runs: alert, callback task, live handoff, audit entry.
         const handed = await invokeTool(deps.db, tenant, t.actor, 'talk_to_human', { reason: `auto: ${streak} questions in a row the assistant could not answer` }, {
           now,
-          conversationId: t.conv.id,
-          focusLeadId: out.focusLeadId ?? t.conv.focus_lead_id,
+          conversationId: t.conversation.id,
+          focusLeadId: out.focusLeadId ?? t.conversation.focus_lead_id,
         });
         if (handed.ok) {
           replies = [handed.tool.present(handed.result, { tenant, actor: t.actor, locale: out.locale, t: translator(out.locale), now })];
           toolCalls = [...toolCalls, { name: 'talk_to_human', args: handed.args }];
           state[UNANSWERED_STREAK_KEY] = 0;
         } else {
-          deps.log.warn({ conversationId: t.conv.id, err: handed.error.message }, 'automatic handoff failed');
+          deps.log.warn({ conversationId: t.conversation.id, err: handed.error.message }, 'automatic handoff failed');
         }
       }
     }
@@ -122,7 +99,7 @@ async function runAgent(
     };
   } catch (err) {
     // The person still gets an answer; the failure is recorded on their message for operators.
-    deps.log.error({ conversationId: t.conv.id, err: (err as Error).message }, 'turn failed');
+    deps.log.error({ conversationId: t.conversation.id, err: (err as Error).message }, 'turn failed');
     const text = translator(t.actor.locale)('errors.failed');
     return { turnId: t.turnId, inboundIds: t.inboundIds, replies: [outbound([{ type: 'text', text }])], mode: 'rules', toolCalls: [], inboundStatus: 'failed', error: (err as Error).message };
   } finally {

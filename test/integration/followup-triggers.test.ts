@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Sql } from '../../src/db/database.ts';
 import { withSystem, withTenant } from '../../src/db/tenant.ts';
 import { getTenantBySlug, type Tenant } from '../../src/core/tenants.ts';
-import { ingestInbound } from '../../src/core/conversations.ts';
+import { ingestInbound, type IngestResult } from '../../src/core/conversations.ts';
+import type { InboundMessage } from '../../src/core/messages/types.ts';
+import { runEffectsJob } from '../../src/jobs/effects.ts';
 import { importLeadsCsv } from '../../src/core/import/import-leads.ts';
 import { bookAppointment } from '../../src/core/customer/booking.ts';
 import { setConsent } from '../../src/core/customer/consent.ts';
@@ -109,20 +111,55 @@ describe('lead_created', () => {
       receivedAt: at,
       meta: { source: 'portal' },
     });
-    const first = await withTenant(db, realty.id, (sql) => ingestInbound(sql, realty, msg('tg-7700100-1', NOW)));
+    const first = await ingest(msg('tg-7700100-1', NOW));
     const leadId = await withTenant(db, realty.id, async (sql) => (await sql.query<{ lead_id: string }>('SELECT lead_id FROM conversations WHERE id = $1', [first.conversationId])).rows[0]!.lead_id);
+    // The webhook's transaction stores the message only; the rules fire in the inbound-effects job, after commit.
+    expect(await executions(realty, leadId)).toEqual([]);
+    expect(await runEffectsJob(db, { tenantId: realty.id, messageId: first.messageId })).toBe('applied');
     expect((await executions(realty, leadId)).map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
+    // A retried job does nothing twice.
+    expect(await runEffectsJob(db, { tenantId: realty.id, messageId: first.messageId })).toBe('none');
+    expect(await executions(realty, leadId)).toHaveLength(3);
 
     // A second contact from the same person is not a new lead: nothing new starts, and their reply stops the sequence.
-    await withTenant(db, realty.id, (sql) => ingestInbound(sql, realty, msg('tg-7700100-2', minutes(NOW, 10))));
+    const second = await ingest(msg('tg-7700100-2', minutes(NOW, 10)));
+    await runEffectsJob(db, { tenantId: realty.id, messageId: second.messageId });
     const after = await executions(realty, leadId);
     expect(after.map((s) => [s.status, s.reason])).toEqual([
       ['cancelled', 'replied'],
       ['cancelled', 'replied'],
       ['cancelled', 'replied'],
     ]);
+    const activities = await withTenant(db, realty.id, async (sql) => (await sql.query(`SELECT 1 FROM activities WHERE lead_id = $1 AND kind = 'message_in'`, [leadId])).rows);
+    expect(activities).toHaveLength(2);
+  });
+
+  it('effects applied out of order: a reply applied before the message that created the lead starts no sequence', async () => {
+    const accountId = await telegramAccount();
+    const msg = (id: string, at: Date): InboundMessage => ({
+      tenantId: realty.id,
+      channel: 'telegram',
+      channelAccountId: accountId,
+      platformMessageId: id,
+      externalChatId: '7700300',
+      externalUserId: '7700300',
+      displayName: 'Huda',
+      text: 'hi',
+      receivedAt: at,
+      meta: { source: 'portal' },
+    });
+    const first = await ingest(msg('tg-7700300-1', NOW));
+    const second = await ingest(msg('tg-7700300-2', minutes(NOW, 5)));
+    await runEffectsJob(db, { tenantId: realty.id, messageId: second.messageId });
+    await runEffectsJob(db, { tenantId: realty.id, messageId: first.messageId });
+    const leadId = await withTenant(db, realty.id, async (sql) => (await sql.query<{ lead_id: string }>('SELECT lead_id FROM conversations WHERE id = $1', [first.conversationId])).rows[0]!.lead_id);
+    expect((await executions(realty, leadId)).filter((s) => s.status === 'pending')).toEqual([]);
   });
 });
+
+function ingest(m: InboundMessage): Promise<IngestResult> {
+  return withTenant(db, realty.id, (sql) => ingestInbound(sql, realty, m));
+}
 
 async function clinicLead(where: string): Promise<string> {
   return withTenant(db, clinic.id, async (sql) => {

@@ -50,8 +50,8 @@ export function systemPrompt(v: PromptVars): string {
   return text;
 }
 
-const Notes = z.record(z.string(), z.object({ fallback: z.string(), step_limit: z.string(), empty: z.string(), refusal: z.string(), blocked: z.string(), budget: z.string() }));
-export type NoteKey = 'fallback' | 'step_limit' | 'empty' | 'refusal' | 'blocked' | 'budget';
+const Notes = z.record(z.string(), z.object({ fallback: z.string(), step_limit: z.string(), empty: z.string(), refusal: z.string(), blocked: z.string(), budget: z.string(), conversation_cap: z.string() }));
+export type NoteKey = 'fallback' | 'step_limit' | 'empty' | 'refusal' | 'blocked' | 'budget' | 'conversation_cap';
 let notes: z.infer<typeof Notes> | undefined;
 
 /** Short fixed sentences the agent layer adds itself (fallback notice, refusals), per locale. */

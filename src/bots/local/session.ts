@@ -7,7 +7,9 @@ import { ButtonPayloadSchema, type ButtonPayload, type InboundMessage, type Outb
 import { getTenantBySlug, type Tenant } from '../../core/tenants.ts';
 import { NotFoundError, ToolInputError } from '../../errors.ts';
 import type { EventBus } from '../../jobs/bus.ts';
-import { enqueueTurn, type Queues } from '../../jobs/queues.ts';
+import type { Queues } from '../../jobs/queues.ts';
+import { queueInbound, takeInboundToken } from '../../jobs/inbound.ts';
+import type { InboundLimiter } from '../../core/limits.ts';
 
 /**
  * The inbound half of the local channel, shared by the web page, `closer chat`
@@ -20,6 +22,8 @@ export interface LocalDeps {
   queues: Queues;
   bus: EventBus;
   turnDebounceMs: number;
+  /** The per-identity flood bucket (issue #12 item 7), as on every channel. */
+  inboundLimiter?: InboundLimiter | undefined;
 }
 
 export interface LocalSendInput {
@@ -70,15 +74,9 @@ export async function localSend(deps: LocalDeps, input: LocalSendInput): Promise
       receivedAt: new Date(),
     };
     const ingested = await ingestInbound(sql, tenant, msg, person);
-    return { person, actor, ingested };
+    return { person, actor, ingested, msg };
   });
-  if (!result.ingested.duplicate) {
-    await enqueueTurn(
-      deps.queues,
-      { tenantId: tenant.id, conversationId: result.ingested.conversationId, messageId: result.ingested.messageId },
-      deps.turnDebounceMs,
-    );
-  }
+  await queueInbound(deps, result.ingested, deps.turnDebounceMs, result.actor.locale, takeInboundToken(deps.inboundLimiter, result.msg.channelAccountId, result.msg.externalUserId));
   return {
     tenant,
     actor: result.actor,
