@@ -14,7 +14,9 @@ import type { ChannelContext } from './types.ts';
 export async function acceptInbound(ctx: ChannelContext, msg: InboundMessage): Promise<IngestResult> {
   const tenant = await cachedTenant(ctx.db, msg.tenantId);
   const result = await withTenant(ctx.db, tenant.id, (sql) => ingestInbound(sql, tenant, msg));
-  if (!result.duplicate) {
+  // A redelivery of a message still waiting for its turn is queued again: the first attempt may have stored it and
+  // then failed to queue it (Redis down, a timeout → 500 → the platform retried). The job id makes this harmless.
+  if (!result.duplicate || result.waiting) {
     await enqueueTurn(ctx.queues, { tenantId: tenant.id, conversationId: result.conversationId, messageId: result.messageId }, ctx.config.turnDebounceMs);
   }
   return result;

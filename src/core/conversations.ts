@@ -9,8 +9,13 @@ export interface IngestResult {
   tenantId: string;
   conversationId: string;
   messageId: string;
-  /** True when this platform message id was seen before: nothing new was stored and nothing must be queued. */
+  /** True when this platform message id was seen before: nothing new was stored. */
   duplicate: boolean;
+  /**
+   * A duplicate whose message no turn has taken yet: its first delivery was stored but may not have been
+   * queued (the webhook answered 500 and the platform retried), so the caller queues it again (same job id).
+   */
+  waiting?: boolean | undefined;
   /** The conversation is with a human (handoff): the bot must not answer. */
   conversationStatus: 'bot' | 'handoff' | 'closed';
 }
@@ -25,13 +30,13 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
   // would lock the conversation row and then wait on the inbound row a worker is closing, the opposite order
   // of recordTurn's, which can deadlock.
   const seen = (
-    await sql.query<{ id: string; conversation_id: string; status: IngestResult['conversationStatus'] }>(
-      `SELECT m.id, m.conversation_id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    await sql.query<{ id: string; conversation_id: string; status: IngestResult['conversationStatus']; waiting: boolean }>(
+      `SELECT m.id, m.conversation_id, c.status, m.status = 'received' AS waiting FROM messages m JOIN conversations c ON c.id = m.conversation_id
        WHERE m.channel_account_id = $1 AND m.platform_message_id = $2 AND m.direction = 'in'`,
       [msg.channelAccountId, msg.platformMessageId],
     )
   ).rows[0];
-  if (seen) return { tenantId: tenant.id, conversationId: seen.conversation_id, messageId: seen.id, duplicate: true, conversationStatus: seen.status };
+  if (seen) return { tenantId: tenant.id, conversationId: seen.conversation_id, messageId: seen.id, duplicate: true, conversationStatus: seen.status, waiting: seen.waiting };
   const identity = await ensureIdentity(sql, tenant, msg, person);
   const conv = (
     await sql.query<{ id: string; status: IngestResult['conversationStatus'] }>(
