@@ -271,6 +271,14 @@ export async function soak(opts: Options): Promise<{ summary: Record<string, unk
   const { name: dbName, ownerUrl, appUrl, admin } = await prepareDatabase(opts);
   const { accountIds } = await registerBots(ownerUrl, fakes);
   const procs: Proc[] = [];
+  // A web or worker process that ends on its own (a crash) fails the run; the one the soak kills does not.
+  const expectedExit = new Set<Proc>();
+  let shuttingDown = false;
+  const crashes: string[] = [];
+  const watch = (p: Proc) =>
+    void p.exited.then((code) => {
+      if (!shuttingDown && !expectedExit.has(p)) crashes.push(`${p.name} exited on its own (code ${code}); its log: ${p.logFile}`);
+    });
   let redis = startRedis(opts.redisPort, work);
   const failures: string[] = [];
   try {
@@ -295,12 +303,14 @@ export async function soak(opts: Options): Promise<{ summary: Record<string, unk
     });
     const webs = ports.map((port, i) => startProc(`web-${i + 1}`, process.execPath, ['bin/closer.js', 'web'], env({ PORT: String(port) }), work));
     procs.push(...webs);
+    webs.forEach(watch);
     let workerSeq = 0;
     const startWorker = () => {
       // --profile: each worker writes a V8 CPU profile into the work dir when it stops (with --keep, to look at).
       const prof = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', work] : [];
       const p = startProc(`worker-${++workerSeq}`, process.execPath, [...prof, 'bin/closer.js', 'worker'], env({}), work);
       procs.push(p);
+      watch(p);
       return p;
     };
     const workers = Array.from({ length: opts.workers }, startWorker);
@@ -331,6 +341,7 @@ export async function soak(opts: Options): Promise<{ summary: Record<string, unk
     // Like Telegram: a non-200 answer (or no answer) is retried, to either web process.
     const deliver = async (c: Chat, payload: string) => {
       for (let attempt = 0; attempt < 60; attempt++) {
+        if (crashes.length) return; // the run has failed already: stop rather than retry into a dead process
         counters.posts++;
         const status = await post(url(c.bot, ports[randomInt(ports.length)]!), payload);
         if (status === 200) return;
@@ -353,6 +364,7 @@ export async function soak(opts: Options): Promise<{ summary: Record<string, unk
     const background: Promise<void>[] = [];
     const runChat = async (c: Chat) => {
       for (let k = 0; k < perChat; k++) {
+        if (crashes.length) return;
         const id = nextUpdateId++;
         c.updates.push(id);
         const payload = body(c, id, TEXTS[k % TEXTS.length]!);
@@ -394,6 +406,7 @@ export async function soak(opts: Options): Promise<{ summary: Record<string, unk
       const victim = workers[1]!;
       chaos.worker_killed_at_answered = answered;
       log(`SIGKILL ${victim.name} (pid ${victim.child.pid})`);
+      expectedExit.add(victim);
       victim.child.kill('SIGKILL');
       await victim.exited;
       const sending = async () => (await check.pool.query<{ id: string }>(`SELECT id FROM messages WHERE direction = 'out' AND status = 'sending'`)).rows.map((r) => r.id);
@@ -595,12 +608,14 @@ export async function soak(opts: Options): Promise<{ summary: Record<string, unk
       if (orderViolations) failures.push(`${orderViolations} chats out of order`);
       if (fuSent !== followupIds.length || fuDelivered !== followupIds.length) failures.push(`follow-ups: ${followupIds.length} due, ${fuSent} marked sent, ${fuDelivered} delivered`);
       if ([...fuPerExec.values()].some((n) => n > 1)) failures.push('a follow-up was sent more than once');
+      failures.push(...crashes);
       if (counters.replyTimeouts) failures.push(`${counters.replyTimeouts} replies did not come within ${opts.replyTimeoutMs} ms`);
       return { summary, failures };
     } finally {
       await check.close();
     }
   } finally {
+    shuttingDown = true;
     for (const p of procs) await stopProc(p).catch(() => undefined);
     await stopProc(redis).catch(() => undefined);
     for (const f of fakes) await f.close();
