@@ -74,7 +74,7 @@ function parseArgs(argv: string[]): Options {
     chats,
     dupRate: num('--dup-rate', 0.1, 0, 1),
     bots: num('--bots', 8, 1, 100),
-    concurrency: num('--concurrency', 300, 1, 50_000),
+    concurrency: num('--concurrency', 100, 1, 50_000),
     webs: num('--webs', 2, 1, 8),
     workers: num('--workers', 3, 2, 16),
     followups: num('--followups', Math.max(1, Math.round(chats / 10)), 0, 50_000),
@@ -297,8 +297,6 @@ export async function soak(opts: Options): Promise<{ summary: Record<string, unk
       LOG_LEVEL: 'info',
       LLM_PROVIDER: 'none',
       DEMO_SEED: 'off',
-      // Bounds how long a killed worker's conversation stays leased (2 × timeout + 5 s): the rules agent needs milliseconds.
-      TURN_TIMEOUT_MS: '5000',
       ...extra,
     });
     const webs = ports.map((port, i) => startProc(`web-${i + 1}`, process.execPath, ['bin/closer.js', 'web'], env({ PORT: String(port) }), work));
