@@ -115,12 +115,22 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
   if (limiter && limits) {
     // Taken between the claim and the send, not before the claim: the platform counts arrivals, and a claim queued
     // behind other database work would otherwise put a send that left the limiter on time late into the next window.
-    const waitMs = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id);
-    if (waitMs > 0) {
-      // Another process took the budget since the look: give the row back as it was.
-      await withTenant(deps.db, job.tenantId, (sql) =>
+    const giveBack = () =>
+      withTenant(deps.db, job.tenantId, (sql) =>
         sql.query(`UPDATE messages SET status = 'pending', attempts = attempts - 1 WHERE id = $1 AND status = 'sending'`, [row.id]),
       );
+    let waitMs: number;
+    try {
+      waitMs = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id);
+    } catch (err) {
+      // Redis unreachable (restarting): nothing was sent, so the row goes back as it was and the job retries. Left
+      // 'sending', its retry skipped it and the reply waited for the reconciler's lease (found by the soak's Redis restart).
+      await giveBack();
+      throw err;
+    }
+    if (waitMs > 0) {
+      // Another process took the budget since the look: give the row back as it was.
+      await giveBack();
       return { status: 'wait', waitMs, reason: 'rate' };
     }
   }

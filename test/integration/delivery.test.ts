@@ -111,6 +111,18 @@ describe('delivery worker', () => {
     expect(adapter.sent.filter((s) => s.chat === chat).map((s) => s.text)).toEqual(['first', 'second']);
   });
 
+  it('gives a claimed reply back when the rate limiter cannot be reached (Redis restarting), so the retry sends it', async () => {
+    const adapter = new Recorder();
+    const down = { check: async () => 0, take: async () => Promise.reject(new Error('Connection is closed.')) } as unknown as DeliveryRateLimiter;
+    const limits = new Map([['local' as const, { perAccount: { max: 30, durationMs: 1000 }, perChat: { max: 1, durationMs: 1000 }, maxTextLength: 4096 }]]);
+    const { chat, ids } = await chatWithPending(['only']);
+    await expect(deliverMessage({ db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]), limiter: down, limits }, { tenantId, messageId: ids[0]! }, { isFinal: false })).rejects.toThrow(/Connection is closed/);
+    const row = (await db.pool.query<{ status: string; attempts: number }>('SELECT status, attempts FROM messages WHERE id = $1', [ids[0]])).rows[0]!;
+    expect(row).toEqual({ status: 'pending', attempts: 0 });
+    expect(await deliverMessage({ db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]), limiter: false }, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'sent' });
+    expect(adapter.sent.filter((s) => s.chat === chat).map((s) => s.text)).toEqual(['only']);
+  });
+
   it('honours retry-after without using up the attempts, even on the last attempt', async () => {
     const adapter = new Recorder();
     const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]) };
