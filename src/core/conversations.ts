@@ -9,8 +9,13 @@ export interface IngestResult {
   tenantId: string;
   conversationId: string;
   messageId: string;
-  /** True when this platform message id was seen before: nothing new was stored and nothing must be queued. */
+  /** True when this platform message id was seen before: nothing new was stored. */
   duplicate: boolean;
+  /**
+   * A duplicate whose message no turn has taken yet: its first delivery was stored but may not have been
+   * queued (the webhook answered 500 and the platform retried), so the caller queues it again (same job id).
+   */
+  waiting?: boolean | undefined;
   /** The conversation is with a human (handoff): the bot must not answer. */
   conversationStatus: 'bot' | 'handoff' | 'closed';
   /** The message has side effects for the inbound-effects job to apply (it is a lead's). */
@@ -38,6 +43,8 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
       seen_id: string | null;
       seen_conversation_id: string | null;
       seen_status: IngestResult['conversationStatus'] | null;
+      seen_waiting: boolean | null;
+      seen_effects: boolean | null;
       identity_id: string | null;
       conversation_id: string | null;
       status: IngestResult['conversationStatus'] | null;
@@ -45,7 +52,8 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
       lead_id: string | null;
     }>(
       `WITH seen AS (
-         SELECT m.id, m.conversation_id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         SELECT m.id, m.conversation_id, c.status, m.status = 'received' AS waiting, m.effects IS NOT NULL AS effects
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id
          WHERE m.channel_account_id = $2 AND m.platform_message_id = $6 AND m.direction = 'in'
        ), who AS (
          SELECT id, lead_id, staff_user_id FROM channel_identities WHERE channel_account_id = $2 AND external_id = $10
@@ -67,6 +75,7 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
          RETURNING id
        )
        SELECT (SELECT id FROM seen) AS seen_id, (SELECT conversation_id FROM seen) AS seen_conversation_id, (SELECT status FROM seen) AS seen_status,
+              (SELECT waiting FROM seen) AS seen_waiting, (SELECT effects FROM seen) AS seen_effects,
               (SELECT id FROM who) AS identity_id, (SELECT lead_id FROM linked) AS lead_id,
               (SELECT id FROM conv) AS conversation_id, (SELECT status FROM conv) AS status, (SELECT id FROM ins) AS message_id`,
       [
@@ -83,7 +92,17 @@ export async function ingestInbound(sql: Sql, tenant: Tenant, msg: InboundMessag
       ],
     )
   ).rows[0]!;
-  if (fast.seen_id) return { tenantId: tenant.id, conversationId: fast.seen_conversation_id!, messageId: fast.seen_id, duplicate: true, conversationStatus: fast.seen_status! };
+  if (fast.seen_id) {
+    return {
+      tenantId: tenant.id,
+      conversationId: fast.seen_conversation_id!,
+      messageId: fast.seen_id,
+      duplicate: true,
+      conversationStatus: fast.seen_status!,
+      waiting: fast.seen_waiting === true,
+      effects: fast.seen_effects === true,
+    };
+  }
   if (fast.conversation_id) {
     if (!fast.message_id) return raced(sql, tenant, msg, fast.conversation_id, fast.status!);
     return { tenantId: tenant.id, conversationId: fast.conversation_id, messageId: fast.message_id, duplicate: false, conversationStatus: fast.status!, effects: fast.lead_id !== null, senderIdentityId: fast.identity_id! };

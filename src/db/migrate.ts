@@ -25,8 +25,13 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<Migra
   const client = await db.pool.connect();
   const result: MigrationResult = { applied: [], skipped: [] };
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS closer_migrations (
+    // Only when missing: a login role that is only a member of closer_app (production) may not create tables,
+    // even with IF NOT EXISTS, but may read the ledger and start when nothing is pending.
+    const ledger = (await client.query<{ t: string | null }>(`SELECT to_regclass('closer_migrations')::text AS t`)).rows[0]!.t;
+    if (!ledger) {
+      await client.query(`CREATE TABLE IF NOT EXISTS closer_migrations (
       name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    }
     // Two processes starting at once against one server: the lock makes the second wait.
     await client.query('SELECT pg_advisory_lock(727274)');
     const done = new Map<string, string>(
@@ -55,7 +60,9 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<Migra
         const msg = (err as Error).message;
         const hint = /extension "vector"|vector\.control/.test(msg)
           ? ' The server has no pgvector: use a PostgreSQL image with pgvector (e.g. pgvector/pgvector:pg16) or install the extension.'
-          : '';
+          : /permission denied|must be owner/.test(msg)
+            ? ' The connecting role may not change the schema (a login role that is only a member of closer_app, as production should use): run `closer migrate` once with the owner\'s DATABASE_URL (the Kubernetes migration Job, or `docker compose run --rm migrate`), then start the app again.'
+            : '';
         throw new DatabaseError(`Migration ${file} failed: ${msg}.${hint}`);
       }
       result.applied.push(file);

@@ -29,9 +29,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Runs `fn` in a transaction as the connecting user, without a tenant: for
  * work that must cross tenants by design (routing a webhook to its tenant,
  * the reconciler, migrations, seeding). Keep its uses few and obvious.
+ * It does NOT switch to closer_app: the connecting user's own rights apply.
  */
 export async function withSystem<T>(db: Database, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  return transaction(db, fn);
+  return transaction(db, async (client) => {
+    // A login role that is only a member of closer_app (production) is subject to RLS: this marks the
+    // transaction as cross-tenant work, which the system_access policy lets through (migration 0060).
+    // An owner or superuser bypasses RLS anyway. withTenant never sets it.
+    await client.query("SELECT set_config('app.system', 'on', true)");
+    return fn(client);
+  });
 }
 
 async function transaction<T>(db: Database, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {

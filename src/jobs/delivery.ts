@@ -39,6 +39,18 @@ interface Claimed {
   attempts: number;
 }
 
+/**
+ * How long a row may stay 'sending' before the reconciler takes it for a
+ * worker that died mid-send and puts it back to 'pending'. Longer than any
+ * send takes (the platform call with its timeout, a split message's pacing).
+ * The platforms offer no way to ask whether a message arrived and Telegram
+ * no idempotency key, so a worker killed after the platform accepted the
+ * message but before the row was marked 'sent' makes that one message go
+ * out twice: at-least-once for the sends in flight at a crash, exactly once
+ * for everything else (docs/PRODUCTION.md).
+ */
+export const SENDING_LEASE_MS = 60_000;
+
 /** How long a message waits before looking again when an older one of its chat is still on its way. */
 const HOLD_MS = 150;
 
@@ -70,7 +82,8 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
          (SELECT count(*)::int FROM messages o
           WHERE o.conversation_id = m.conversation_id AND o.direction = 'out'
             -- A row left 'sending' by a crashed worker must not hold its chat forever.
-            AND (o.status = 'pending' OR (o.status = 'sending' AND o.created_at > now() - interval '10 minutes'))
+            -- (The reconciler puts such a row back to 'pending' after SENDING_LEASE_MS; this is the last resort.)
+            AND (o.status = 'pending' OR (o.status = 'sending' AND COALESCE(o.claimed_at, o.created_at) > now() - interval '10 minutes'))
             AND (o.created_at, o.id) < (m.created_at, m.id)) AS older
        FROM messages m JOIN conversations c ON c.id = m.conversation_id
        WHERE m.id = $1 AND m.direction = 'out'`,
@@ -90,7 +103,7 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
 
   const row = await withTenant(deps.db, job.tenantId, async (sql) => {
     const { rows } = await sql.query<Claimed>(
-      `UPDATE messages m SET status = 'sending', attempts = m.attempts + 1
+      `UPDATE messages m SET status = 'sending', attempts = m.attempts + 1, claimed_at = now()
        FROM conversations c
        WHERE m.id = $1 AND m.status = 'pending' AND m.direction = 'out' AND c.id = m.conversation_id
        RETURNING m.id, m.conversation_id, m.channel_account_id, c.channel, c.external_chat_id, c.channel_identity_id, c.lead_id, m.text, m.parts, m.attempts`,
@@ -102,12 +115,22 @@ export async function deliverMessage(deps: DeliveryDeps, job: DeliveryJob, attem
   if (limiter && limits) {
     // Taken between the claim and the send, not before the claim: the platform counts arrivals, and a claim queued
     // behind other database work would otherwise put a send that left the limiter on time late into the next window.
-    const waitMs = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id);
-    if (waitMs > 0) {
-      // Another process took the budget since the look: give the row back as it was.
-      await withTenant(deps.db, job.tenantId, (sql) =>
+    const giveBack = () =>
+      withTenant(deps.db, job.tenantId, (sql) =>
         sql.query(`UPDATE messages SET status = 'pending', attempts = attempts - 1 WHERE id = $1 AND status = 'sending'`, [row.id]),
       );
+    let waitMs: number;
+    try {
+      waitMs = await limiter.take(row.channel, limits, row.channel_account_id, row.external_chat_id);
+    } catch (err) {
+      // Redis unreachable (restarting): nothing was sent, so the row goes back as it was and the job retries. Left
+      // 'sending', its retry skipped it and the reply waited for the reconciler's lease (found by the soak's Redis restart).
+      await giveBack();
+      throw err;
+    }
+    if (waitMs > 0) {
+      // Another process took the budget since the look: give the row back as it was.
+      await giveBack();
       return { status: 'wait', waitMs, reason: 'rate' };
     }
   }

@@ -33,8 +33,18 @@ export function takeInboundToken(limiter: InboundLimiter | undefined, channelAcc
  * not yet cleared).
  */
 export async function queueInbound(deps: InboundQueueDeps, result: IngestResult, turnDelayMs: number, locale: string, token?: Promise<InboundVerdict>): Promise<void> {
-  if (result.duplicate) return;
   const job = { tenantId: result.tenantId, conversationId: result.conversationId, messageId: result.messageId };
+  if (result.duplicate) {
+    // A redelivery of a message still waiting for its turn is queued again: the first attempt may have stored it and
+    // then failed to queue it (Redis down, a timeout → 500 → the platform retried). The job ids make this harmless.
+    if (result.waiting) {
+      await Promise.all([
+        result.effects ? enqueueEffects(deps.queues, { tenantId: result.tenantId, messageId: result.messageId }) : undefined,
+        enqueueTurn(deps.queues, job, turnDelayMs),
+      ]);
+    }
+    return;
+  }
   const verdict: InboundVerdict = (await token) ?? { allowed: true };
   const effects = result.effects ? enqueueEffects(deps.queues, { tenantId: result.tenantId, messageId: result.messageId }) : undefined;
   if (verdict.allowed) {

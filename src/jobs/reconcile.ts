@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import { recoverExpiredLeases } from '../core/followups/execute.ts';
 import { enqueueFollowup, type FollowupJob } from './followups.ts';
 import { enqueueDelivery, enqueueEffects, enqueueTurn, type Queues } from './queues.ts';
+import { SENDING_LEASE_MS } from './delivery.ts';
 
 /**
  * Redis is transport, Postgres is the record: rows still waiting after
@@ -12,8 +13,17 @@ import { enqueueDelivery, enqueueEffects, enqueueTurn, type Queues } from './que
  * that still exists is not duplicated, and the workers' conditional updates
  * make a re-run of finished work a no-op.
  */
-export async function reconcileMessages(db: Database, queues: Queues, graceMs = 30_000): Promise<{ turns: number; deliveries: number; effects: number }> {
-  const { inbound, outbound, effects } = await withSystem(db, async (sql) => ({
+export async function reconcileMessages(db: Database, queues: Queues, graceMs = 30_000, sendingLeaseMs = SENDING_LEASE_MS): Promise<{ turns: number; deliveries: number; effects: number; reclaimed: number }> {
+  const { inbound, outbound, effects, reclaimed } = await withSystem(db, async (sql) => ({
+    // First: replies a dead worker left 'sending' go back to 'pending' (and so into the list below).
+    reclaimed: (
+      await sql.query<{ id: string; tenant_id: string }>(
+        `UPDATE messages SET status = 'pending', error = 'the worker sending it stopped; sent again'
+         WHERE direction = 'out' AND status = 'sending' AND claimed_at < now() - ($1::int * interval '1 millisecond')
+         RETURNING id, tenant_id`,
+        [sendingLeaseMs],
+      )
+    ).rows,
     inbound: (
       await sql.query<{ id: string; tenant_id: string; conversation_id: string }>(
         `SELECT id, tenant_id, conversation_id FROM messages
@@ -41,15 +51,17 @@ export async function reconcileMessages(db: Database, queues: Queues, graceMs = 
   }));
   for (const m of effects) await enqueueEffects(queues, { tenantId: m.tenant_id, messageId: m.id });
   for (const m of inbound) await enqueueTurn(queues, { tenantId: m.tenant_id, conversationId: m.conversation_id, messageId: m.id }, 0);
+  for (const m of reclaimed) await enqueueDelivery(queues, { tenantId: m.tenant_id, messageId: m.id });
   for (const m of outbound) await enqueueDelivery(queues, { tenantId: m.tenant_id, messageId: m.id });
-  return { turns: inbound.length, deliveries: outbound.length, effects: effects.length };
+  return { turns: inbound.length, deliveries: outbound.length, effects: effects.length, reclaimed: reclaimed.length };
 }
 
 export function startReconciler(db: Database, queues: Queues, log: Logger, everyMs = 30_000): () => void {
   const tick = () =>
     reconcileMessages(db, queues).then(
       (r) => {
-        if (r.turns || r.deliveries || r.effects) log.info(r, 'reconciler re-queued work that Redis had lost');
+        if (r.reclaimed) log.warn({ reclaimed: r.reclaimed }, 'replies left sending by a stopped worker were put back to pending');
+        if (r.turns || r.deliveries || r.effects) log.info(r, 'reconciler re-queued work that Redis had lost (or that waits behind an older reply)');
       },
       (err: Error) => log.warn({ err: err.message }, 'reconciler failed; will try again'),
     );

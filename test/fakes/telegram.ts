@@ -6,6 +6,8 @@ export interface TelegramSent {
   text: string;
   buttons: { text: string; data: string }[];
   at: number;
+  /** The message_id this fake answered with (what the product stores as platform_sent_id). */
+  messageId: number;
 }
 
 type Scripted = { kind: 'rate'; retryAfter: number } | { kind: 'blocked' };
@@ -26,6 +28,8 @@ export class FakeTelegram {
   private readonly blocked = new Set<string>();
   private nextId = 1;
   private server?: { url: string; close(): Promise<void> };
+  /** Called for every message this fake accepted (the soak waits on it instead of polling). */
+  onSent?: (sent: TelegramSent) => void;
 
   constructor(readonly token = `7000000001:${'A'.repeat(35)}`) {}
 
@@ -59,8 +63,10 @@ export class FakeTelegram {
       if (next?.kind === 'blocked') return { status: 403, body: { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' } };
       const markup = b.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined;
       const buttons = (markup?.inline_keyboard ?? []).flat().map((k) => ({ text: k.text, data: k.callback_data }));
-      this.sent.push({ method, chatId, text: String(b.text ?? ''), buttons, at: Date.now() });
       const id = this.nextId++;
+      const record = { method, chatId, text: String(b.text ?? ''), buttons, at: Date.now(), messageId: id };
+      this.sent.push(record);
+      this.onSent?.(record);
       return { status: 200, body: { ok: true, result: { message_id: id, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: 'private' }, text: b.text } } };
     });
     return this;

@@ -13,6 +13,7 @@ import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 import { createLogger } from '../../src/log.ts';
 import type { EventBus } from '../../src/jobs/bus.ts';
 import { createQueues } from '../../src/jobs/queues.ts';
+import { reconcileMessages } from '../../src/jobs/reconcile.ts';
 import { telegramModule } from '../../src/bots/telegram/module.ts';
 import { upsertAccount } from '../../src/bots/accounts.ts';
 import { SecretBox } from '../../src/core/secrets.ts';
@@ -79,6 +80,47 @@ describe('delivery worker', () => {
     expect(adapter.sent.filter((s) => s.chat === chat).map((s) => s.text)).toEqual(['first', 'second']);
     // A job re-added for a sent row does nothing.
     expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'skipped' });
+  });
+
+  it('puts a reply a dead worker left sending back to pending after the lease, so it goes out and its chat moves on', async () => {
+    // The worker "dies" inside the platform call: the send never returns and the row stays 'sending'.
+    const hung: ChannelAdapter = { channel: 'local', send: () => new Promise(() => undefined) } as unknown as ChannelAdapter;
+    const dead: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', hung]]), limiter: false };
+    const { chat, ids } = await chatWithPending(['first', 'second']);
+    void deliverMessage(dead, { tenantId, messageId: ids[0]! }, { isFinal: false });
+    const claimed = async () => (await db.pool.query<{ status: string; claimed_at: Date | null }>('SELECT status, claimed_at FROM messages WHERE id = $1', [ids[0]])).rows[0]!;
+    for (let i = 0; i < 200 && (await claimed()).status !== 'sending'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await claimed()).claimed_at).toBeInstanceOf(Date);
+    const adapter = new Recorder();
+    const deps: DeliveryDeps = { db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]), limiter: false };
+    // Held: the older reply is on its way as far as anyone can tell.
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[1]! }, { isFinal: false })).toMatchObject({ status: 'wait', reason: 'order' });
+    const queues = createQueues(testRedis().options, prefix);
+    try {
+      // Within the lease the reconciler leaves it alone; past it (the claim backdated, as time would), it is put back.
+      expect((await reconcileMessages(db, queues, 30_000, 60_000)).reclaimed).toBe(0);
+      await db.pool.query(`UPDATE messages SET claimed_at = now() - interval '2 minutes' WHERE id = $1`, [ids[0]]);
+      expect((await reconcileMessages(db, queues, 30_000, 60_000)).reclaimed).toBe(1);
+      expect((await claimed()).status).toBe('pending');
+      expect(await queues.delivery.getJob(`send-${ids[0]}`)).toBeDefined();
+    } finally {
+      await queues.close();
+    }
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'sent' });
+    expect(await deliverMessage(deps, { tenantId, messageId: ids[1]! }, { isFinal: false })).toEqual({ status: 'sent' });
+    expect(adapter.sent.filter((s) => s.chat === chat).map((s) => s.text)).toEqual(['first', 'second']);
+  });
+
+  it('gives a claimed reply back when the rate limiter cannot be reached (Redis restarting), so the retry sends it', async () => {
+    const adapter = new Recorder();
+    const down = { check: async () => 0, take: async () => Promise.reject(new Error('Connection is closed.')) } as unknown as DeliveryRateLimiter;
+    const limits = new Map([['local' as const, { perAccount: { max: 30, durationMs: 1000 }, perChat: { max: 1, durationMs: 1000 }, maxTextLength: 4096 }]]);
+    const { chat, ids } = await chatWithPending(['only']);
+    await expect(deliverMessage({ db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]), limiter: down, limits }, { tenantId, messageId: ids[0]! }, { isFinal: false })).rejects.toThrow(/Connection is closed/);
+    const row = (await db.pool.query<{ status: string; attempts: number }>('SELECT status, attempts FROM messages WHERE id = $1', [ids[0]])).rows[0]!;
+    expect(row).toEqual({ status: 'pending', attempts: 0 });
+    expect(await deliverMessage({ db, log: createLogger('silent'), bus, adapters: new Map([['local', adapter]]), limiter: false }, { tenantId, messageId: ids[0]! }, { isFinal: false })).toEqual({ status: 'sent' });
+    expect(adapter.sent.filter((s) => s.chat === chat).map((s) => s.text)).toEqual(['only']);
   });
 
   it('honours retry-after without using up the attempts, even on the last attempt', async () => {

@@ -159,6 +159,42 @@ describe('row-level security', () => {
     }
   });
 
+  it('gives every tenant table the system_access policy, so cross-tenant work runs under a login role that is only a member of closer_app', async () => {
+    await withSystem(db, async (sql) => {
+      const { rows } = await sql.query<{ tablename: string; policies: string[] }>(
+        `SELECT tablename, array_agg(policyname::text ORDER BY policyname) AS policies FROM pg_policies WHERE schemaname = current_schema() GROUP BY tablename ORDER BY tablename`,
+      );
+      expect(rows.length).toBeGreaterThanOrEqual(tables.length);
+      for (const r of rows) expect(r.policies, `${r.tablename} needs both policies (migration 0060)`).toEqual(['system_access', 'tenant_isolation']);
+    });
+  });
+
+  it("lets only withSystem's marked transaction cross tenants under closer_app (what a production login role gets)", async () => {
+    const client = await db.pool.connect();
+    try {
+      // What withSystem does for a login role that is only a member of closer_app: no tenant, the system mark.
+      await client.query('BEGIN');
+      await client.query('SET LOCAL ROLE closer_app');
+      await client.query("SELECT set_config('app.system', 'on', true)");
+      for (const t of [...tables, 'tenants']) {
+        const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`);
+        expect(rows[0]!.n, `${t} not visible to system work`).toBeGreaterThan(0);
+      }
+      await client.query('COMMIT');
+      // The mark ends with its transaction: the next one on the same connection sees nothing again.
+      await client.query('BEGIN');
+      await client.query('SET LOCAL ROLE closer_app');
+      expect((await client.query<{ n: number }>('SELECT count(*)::int AS n FROM leads')).rows[0]!.n).toBe(0);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+    // A tenant transaction never carries the mark.
+    await withTenant(db, a, async (sql) => {
+      expect((await sql.query<{ on: boolean }>('SELECT closer_system() AS on')).rows[0]!.on).toBe(false);
+    });
+  });
+
   it('shows a tenant only its own tenants row', async () => {
     await withTenant(db, b, async (sql) => {
       const { rows } = await sql.query<{ slug: string }>('SELECT slug FROM tenants');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { upsertAccount } from '../../src/bots/accounts.ts';
-import { telegramCodec } from '../../src/bots/telegram/module.ts';
+import { telegramCodec, telegramIngest } from '../../src/bots/telegram/module.ts';
 import { outbound } from '../../src/core/messages/types.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { telegramHarness } from '../contract/harness-telegram.ts';
@@ -47,6 +47,43 @@ describe('Telegram for customers', () => {
     expect(res.status).toBe(200);
     const [reply] = await replies('12345', 1);
     expect(reply!.text).toContain('فيصل');
+  });
+
+  it('answers 500, not 200 and not a crash, when an update is not stored and queued in time; the retry is answered once', async () => {
+    const user = h.newUser();
+    const eventId = h.newEventId();
+    const turns = app.queues.turns;
+    const add = turns.add.bind(turns);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Queueing hangs past the webhook's limit, then fails: what a saturated pool or a restarting Redis looks like.
+    turns.add = (async () => {
+      await gate;
+      throw new Error('Redis went away');
+    }) as unknown as typeof turns.add;
+    telegramIngest.timeoutMs = 100;
+    try {
+      expect(await h.sendText(user, 'hello', { eventId })).toBe(500);
+    } finally {
+      turns.add = add;
+      telegramIngest.timeoutMs = 9_000;
+    }
+    // The late failure has a listener (it used to be an unhandled rejection, which ends a web process).
+    release();
+    await gate;
+    // Telegram sends the update again: stored once, queued now, answered once.
+    expect(await h.sendText(user, 'hello', { eventId })).toBe(200);
+    await replies(user, 1);
+    const rows = await withTenant(app.db, tenantId, async (sql) =>
+      (
+        await sql.query<{ status: string; replies: number }>(
+          `SELECT m.status, (SELECT count(*)::int FROM messages o WHERE o.reply_to_id = m.id) AS replies FROM messages m
+           WHERE m.channel_account_id = $1 AND m.platform_message_id = $2 AND m.direction = 'in'`,
+          [accountId, eventId],
+        )
+      ).rows,
+    );
+    expect(rows).toEqual([{ status: 'handled', replies: 1 }]);
   });
 
   it('/start with a deep link opts a new contact in and records the campaign as the lead source', async () => {

@@ -1,4 +1,5 @@
-import { webhookCallback, type Bot } from 'grammy';
+import type { Bot } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { Context as HonoContext, Hono } from 'hono';
 import { withSystem, withTenant } from '../../db/tenant.ts';
 import { getTenantById } from '../../core/tenants.ts';
@@ -17,9 +18,41 @@ const CALLBACK_DATA_BYTES = 64;
 
 interface Mounted {
   bot: Bot;
-  handle: (c: HonoContext) => Promise<Response>;
   /** Rebuild when the account changes (new token, new secret). */
   fingerprint: string;
+}
+
+/**
+ * How long a webhook waits for its update to be stored and queued. Past it
+ * the answer is 500 and Telegram sends the update again (its update id
+ * dedupes it). Tests shorten it.
+ */
+export const telegramIngest = { timeoutMs: 9_000 };
+
+/**
+ * Runs the update and answers 200 only once it is stored and its turn
+ * queued; 500 when that failed or took too long, so Telegram retries.
+ * grammY's webhookCallback could not do both: with onTimeout 'return' it
+ * acknowledged an update that was not stored yet (lost if storing then
+ * failed), and a failure after its timeout was an unhandled rejection that
+ * ended the web process (found by the soak: a pool timeout under load took
+ * both web processes down). Here the work always has a listener.
+ */
+async function ingestOrRetry(c: HonoContext, ctx: ChannelContext, accountId: string, bot: Bot, update: Update): Promise<Response> {
+  const work = bot.handleUpdate(update);
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    work.then(
+      () => ({ ok: true as const }),
+      (err: unknown) => ({ ok: false as const, why: err instanceof Error ? ((err as { error?: Error }).error ?? err).message : String(err) }),
+    ),
+    new Promise<{ ok: false; why: string }>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, why: `not stored within ${telegramIngest.timeoutMs} ms` }), telegramIngest.timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (outcome.ok) return c.json({});
+  ctx.log.warn({ account: accountId, updateId: update.update_id, err: outcome.why }, 'telegram update not stored; answering 500 so Telegram retries');
+  return c.json({ error: 'not stored, send it again' }, 500);
 }
 
 function fingerprint(a: ChannelAccount): string {
@@ -93,9 +126,7 @@ export const telegramModule: ChannelModule = {
     const build = (account: ChannelAccount): Mounted => {
       const bot = createBot(account);
       handleUpdates(bot, ctx, account, codec);
-      // Without a secret token anybody who guesses the URL could post updates: such an account answers 401 to everything.
-      const secretToken = account.secrets.secretToken ?? `missing-${crypto.randomUUID()}`;
-      return { bot, handle: webhookCallback(bot, 'hono', { secretToken, onTimeout: 'return', timeoutMilliseconds: 9_000 }), fingerprint: fingerprint(account) };
+      return { bot, fingerprint: fingerprint(account) };
     };
     http.post('/webhooks/telegram/:accountId', async (c) => {
       const account = await accounts.byId(c.req.param('accountId'));
@@ -114,7 +145,7 @@ export const telegramModule: ChannelModule = {
         m = build(account);
         mounted.set(account.id, m);
       }
-      return m.handle(c);
+      return ingestOrRetry(c, ctx, account.id, m.bot, update.update as Update);
     });
   },
 
