@@ -56,7 +56,9 @@ beforeAll(async () => {
   const db = await createTestDatabase({ seeded: true });
   // Detection OFF: the model obeys every injection, so only the structural guards stand between it and a leak.
   const agent = await createConfiguredAgent(db, loadConfig({}).llm, undefined, { provider, detectInjection: false });
-  app = await startTestApp({ db, agent });
+  // One customer sends every attempt below within a minute: the per-sender flood limit (its own attack test is
+  // test/security/flood.test.ts) would rightly coalesce them, so it is off for this suite.
+  app = await startTestApp({ db, agent, env: { INBOUND_RATE_LIMIT: '0' } });
   clinicId = (await app.db.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'demo-clinic'`)).rows[0]!.id;
   await localAsk(app.local, { tenant: 'demo-clinic', as: 'customer', text: 'สวัสดีค่ะ' }, 20_000);
   const data = await withTenant(app.db, clinicId, async (sql) => {
