@@ -42,6 +42,9 @@ export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<L
   // then the leads carrying the terms found are read from the term index, at
   // most `limit` per term in the final order (a common first name or family
   // name is carried by thousands of leads; only the first few can make it).
+  // The tenant is named although row-level security applies it too: RLS's qual is (tenant OR system transaction)
+  // since migration 0060, which no index can serve; the explicit predicate lets the (tenant_id, term, …) index
+  // answer (49 ms → 4 ms per search at 100,000 leads).
   // A lead ranks 0 when the query is its whole name, first name or an alias,
   // 1 when one of those starts with the query, 2 when any of its name words
   // contains it (or is it), 3 when only similar; then by similarity and name.
@@ -50,7 +53,7 @@ export async function searchLeads(sql: Sql, query: string, limit = 6): Promise<L
      c AS (
        SELECT t.lead_id, CASE WHEN m.rank <= 1 AND t.kind = 0 THEN m.rank WHEN m.rank <= 2 THEN 2 ELSE 3 END AS rank, m.sim
        FROM m CROSS JOIN LATERAL (
-         SELECT t.lead_id, t.kind FROM lead_name_terms t WHERE t.term = m.term ORDER BY t.kind, t.display_name, t.lead_id LIMIT $2
+         SELECT t.lead_id, t.kind FROM lead_name_terms t WHERE t.tenant_id = closer_current_tenant() AND t.term = m.term ORDER BY t.kind, t.display_name, t.lead_id LIMIT $2
        ) t
      ),
      best AS (SELECT DISTINCT ON (lead_id) lead_id, rank, sim FROM c ORDER BY lead_id, rank, sim DESC)
