@@ -93,7 +93,7 @@ export async function listHotLeads(sql: Sql, tenant: Tenant, q: HotLeadQuery): P
   const p90 = (
     await sql.query<{ p90: number }>(
       `SELECT coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY open_deal_amount), 0)::float8 AS p90
-       FROM leads WHERE open_deal_amount IS NOT NULL`,
+       FROM leads WHERE tenant_id = closer_current_tenant() AND open_deal_amount IS NOT NULL`,
     )
   ).rows[0]!.p90;
   const rows = await rankHotLeads(sql, tenant, q, open, p90);
@@ -148,7 +148,8 @@ function priorityTerms(tenant: Tenant, q: HotLeadQuery, openStages: string[], de
     params,
     c,
     priority: `${c.score} + ${c.sla} + ${c.recent} + ${c.value} + ${c.cold}`,
-    eligible: `l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}`,
+    // The tenant named although RLS applies it: RLS's qual (tenant OR system transaction, migration 0060) serves no index.
+    eligible: `l.tenant_id = closer_current_tenant() AND l.stage_key = ANY($2::text[]) AND l.consent <> 'opted_out' AND NOT l.unreachable ${ownerSql}`,
   };
 }
 
@@ -277,7 +278,7 @@ async function inboundHours(sql: Sql, rows: Row[], tenantZone: string, now: Date
   if (rows.length === 0) return out;
   const zones = new Map(rows.map((r) => [r.id, validZone(r.timezone) ?? tenantZone]));
   const { rows: acts } = await sql.query<{ lead_id: string; occurred_at: Date }>(
-    `SELECT lead_id, occurred_at FROM activities WHERE lead_id = ANY($1::uuid[]) AND kind = 'message_in' AND occurred_at <= $2`,
+    `SELECT lead_id, occurred_at FROM activities WHERE tenant_id = closer_current_tenant() AND lead_id = ANY($1::uuid[]) AND kind = 'message_in' AND occurred_at <= $2`,
     [rows.map((r) => r.id), now],
   );
   const fmt = new Map<string, Intl.DateTimeFormat>();

@@ -73,7 +73,8 @@ export async function recomputeStaleScores(
   tenant: Tenant,
   opts: { now: Date; limit: number; scope?: StaleScope },
 ): Promise<{ scored: number; remaining: boolean }> {
-  const where = [STALE_SQL];
+  // The tenant named although RLS applies it: RLS's qual (tenant OR system transaction, migration 0060) serves no index.
+  const where = ['tenant_id = closer_current_tenant()', STALE_SQL];
   const params: unknown[] = [opts.limit + 1];
   if (opts.scope?.ownerId !== undefined) {
     if (opts.scope.ownerId === null) where.push('owner_id IS NULL');
